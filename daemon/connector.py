@@ -1,0 +1,146 @@
+"""The connector contract: everything the core asks of a calendar or mailbox.
+
+A connector package (``connectors/<type>``) provides subclasses of
+``Calendar`` and/or ``Mailbox`` and is named in ``daemon.registry`` by the
+``type`` string users write in their config. The core only ever talks to
+these two interfaces; ``tests/contract`` holds the one suite that every
+connector passes.
+
+Rules every implementation follows:
+
+- Only the daemon's own items are ever changed or deleted: events carrying a
+  follow-up key, drafts carrying the ``X-Followup-Key`` header. Source events
+  and other mail are never modified.
+- Creating is idempotent by key: ``create_event``/``create_draft`` for a key
+  that already exists return the existing item instead of making a second
+  one. This is what makes a retry after a crash safe.
+- Updating and deleting name the ``etag`` the core last saw; if the item has
+  changed since, ``Conflict`` is raised and nothing is touched.
+- Failures are raised as the types in ``daemon.errors``: ``TransientError``,
+  ``AuthError``, ``SyncTokenExpired``, ``ConnectorError``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any, ClassVar
+
+from .model import Draft, FollowupEvent, Reply, ScanResult, StoredItem
+
+
+@dataclass(frozen=True)
+class Option:
+    """One config key a connector accepts, for validation and docs."""
+
+    kind: type | tuple[type, ...]  # accepted Python type(s) after TOML parsing
+    required: bool = False
+    default: Any = None
+    help: str = ""
+
+
+@dataclass
+class Context:
+    """What the core gives every connector when it builds one.
+
+    ``base_dir`` resolves relative paths in the config; ``state_dir`` is where
+    a connector may keep files of its own; ``secret`` returns a stored secret
+    (password, token) for this account or None; ``user_addresses`` are the
+    user's own email addresses (lower case).
+    """
+
+    base_dir: Path
+    state_dir: Path
+    user_addresses: frozenset[str] = frozenset()
+    secret: Callable[[str], str | None] = field(default=lambda name: None)
+
+
+class Connector(ABC):
+    """Common part of calendars and mailboxes."""
+
+    #: config keys accepted besides ``name`` and ``type``
+    options: ClassVar[dict[str, Option]] = {}
+
+    def __init__(self, name: str, config: dict[str, Any], context: Context):
+        self.name = name
+        self.config = config
+        self.context = context
+
+    def check(self) -> str:
+        """Reach the provider and return a one-line description of what was
+        found (e.g. "12 events, writes to Interview follow-ups"). Raises the
+        usual errors when it cannot."""
+        return "ok"
+
+    def close(self) -> None:
+        """Release connections. Called once when the core is done."""
+
+
+class Calendar(Connector):
+    """A calendar that is scanned for interviews and receives follow-ups."""
+
+    @abstractmethod
+    def scan(self, start: datetime, end: datetime, tz: tzinfo,
+             sync_token: str | None = None) -> ScanResult:
+        """Read the events that overlap [start, end).
+
+        Recurring events are expanded to occurrences; floating times are
+        placed in ``tz``. The daemon's own follow-up events are left out.
+        Unreadable files or events become ``ScanResult.problems`` and the
+        rest is still returned. With a ``sync_token`` from the previous scan
+        the connector may return only what changed (``full=False``); it
+        raises ``SyncTokenExpired`` when the provider rejects the token.
+        """
+
+    @abstractmethod
+    def list_own(self) -> list[StoredItem]:
+        """Every follow-up event the daemon wrote into this calendar."""
+
+    @abstractmethod
+    def find_own(self, key: str) -> StoredItem | None:
+        """The follow-up event with this key, or None if it does not exist."""
+
+    @abstractmethod
+    def create_event(self, event: FollowupEvent) -> StoredItem:
+        """Write a follow-up event. If one with ``event.key`` exists already,
+        return it unchanged (no second copy)."""
+
+    @abstractmethod
+    def update_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
+        """Replace the follow-up event ``item`` with ``event``. Raises
+        ``Conflict`` if its etag is no longer ``item.etag``."""
+
+    @abstractmethod
+    def delete_event(self, item: StoredItem) -> None:
+        """Delete the follow-up event ``item``. Raises ``Conflict`` if its etag
+        is no longer ``item.etag``; does nothing if it is already gone."""
+
+
+class Mailbox(Connector):
+    """A mailbox that receives drafts and is searched for replies."""
+
+    @abstractmethod
+    def create_draft(self, draft: Draft) -> StoredItem:
+        """Put ``draft`` into the Drafts folder, marked as a draft, never
+        sent. If a draft with ``draft.message_id`` exists already, return it
+        (no second copy)."""
+
+    @abstractmethod
+    def find_draft(self, key: str, message_id: str) -> StoredItem | None:
+        """The daemon's draft with this key and Message-ID, or None."""
+
+    @abstractmethod
+    def delete_draft(self, item: StoredItem) -> None:
+        """Delete the draft ``item`` if it is unchanged. Raises ``Conflict``
+        if its etag differs; does nothing if it is already gone."""
+
+    @abstractmethod
+    def find_replies(self, addresses: Sequence[str], domains: Sequence[str],
+                     since: datetime) -> list[Reply]:
+        """Messages received at or after ``since`` from any of ``addresses``
+        or from anyone at ``domains`` (lower case), auto-replies excluded:
+        ``Auto-Submitted`` other than ``no``, ``X-Autoreply``,
+        ``X-Autorespond``, ``Precedence: auto_reply``."""

@@ -1,0 +1,128 @@
+"""The configuration as typed values (filled by ``daemon.config.load``).
+
+Defaults here are the product's defaults; ``config.example.toml`` documents
+each of them and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+
+DEFAULT_KEYWORDS = (
+    "interview", "phone screen", "screening call", "technical screen",
+    "onsite", "on-site", "final round", "hiring manager", "recruiter call",
+    "panel", "vorstellungsgespräch", "entretien", "entrevista",
+)
+DEFAULT_EXCLUDE = ("prep", "practice", "mock", "podcast", "press", "exit interview")
+
+
+@dataclass(frozen=True)
+class Me:
+    name: str = ""
+    email: str = ""
+    aliases: tuple[str, ...] = ()
+    timezone: str = "UTC"  # IANA name
+    country: str = "US"  # ISO 3166 code for public holidays; "" for none
+    subdivision: str = ""  # state / province code, "" for none
+    signature: str = ""
+
+    @property
+    def addresses(self) -> frozenset[str]:
+        return frozenset(a.lower() for a in (self.email, *self.aliases) if a)
+
+
+@dataclass(frozen=True)
+class Scan:
+    interval: timedelta = timedelta(minutes=5)
+    lookback: timedelta = timedelta(days=30)
+    lookahead: timedelta = timedelta(days=60)
+
+
+@dataclass(frozen=True)
+class ThankYouPolicy:
+    enabled: bool = True
+    delay: timedelta = timedelta(hours=1)  # after the interview's end
+    expire_after: timedelta = timedelta(days=3)  # past due: not created any more
+
+
+@dataclass(frozen=True)
+class HandwrittenNotePolicy:
+    enabled: bool = False
+    business_day: int = 1
+    at: time = time(10, 0)
+    duration: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class FollowUpCallPolicy:
+    enabled: bool = True
+    business_day: int = 5
+    at: time = time(10, 0)
+    duration: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class StatusCheckPolicy:
+    enabled: bool = True
+    days_after_call: int = 7
+    at: time = time(9, 0)
+
+
+@dataclass(frozen=True)
+class Policy:
+    thank_you: ThankYouPolicy = ThankYouPolicy()
+    handwritten_note: HandwrittenNotePolicy = HandwrittenNotePolicy()
+    follow_up_call: FollowUpCallPolicy = FollowUpCallPolicy()
+    status_check: StatusCheckPolicy = StatusCheckPolicy()
+
+
+@dataclass(frozen=True)
+class Detection:
+    keywords: tuple[str, ...] = DEFAULT_KEYWORDS
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+
+    @staticmethod
+    def build(keywords=None, extra_keywords=(), exclude=None, extra_exclude=()) -> "Detection":
+        kw = tuple(keywords) if keywords is not None else DEFAULT_KEYWORDS
+        ex = tuple(exclude) if exclude is not None else DEFAULT_EXCLUDE
+        return Detection(
+            keywords=tuple(k.lower() for k in (*kw, *extra_keywords)),
+            exclude=tuple(e.lower() for e in (*ex, *extra_exclude)),
+        )
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """A ``[[calendars]]`` or ``[[mailboxes]]`` entry.
+
+    ``options`` holds the connector's own keys, already checked against the
+    connector's ``options`` table. ``mailbox`` is set for calendars only.
+    """
+
+    name: str
+    type: str
+    options: dict[str, Any] = field(default_factory=dict)
+    mailbox: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    me: Me = Me()
+    state_path: Path = Path("state.sqlite3")
+    templates_dir: Path | None = None
+    scan: Scan = Scan()
+    policy: Policy = Policy()
+    detection: Detection = Detection()
+    calendars: tuple[AccountConfig, ...] = ()
+    mailboxes: tuple[AccountConfig, ...] = ()
+    source: Path | None = None  # the config file this came from
+
+    def mailbox_for(self, calendar: AccountConfig) -> AccountConfig | None:
+        wanted = calendar.mailbox
+        for m in self.mailboxes:
+            if wanted is None or m.name == wanted:
+                return m
+        return None
