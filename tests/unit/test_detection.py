@@ -1,0 +1,170 @@
+"""Each detection rule, and what is read out of event text."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from daemon.detection import Ignored, Interview, classify
+from daemon.extract import company_and_position, decision_date, phone_number
+from daemon.model import Attendee, CalendarEvent
+from daemon.settings import DEFAULT_KEYWORDS, Detection
+
+TZ = ZoneInfo("America/New_York")
+ME = frozenset({"me@example.org", "me.alias@example.net"})
+START = datetime(2026, 11, 16, 14, tzinfo=TZ)
+
+
+def event(title="Interview", description="", attendees=(), organizer=None, status="CONFIRMED", **kw):
+    return CalendarEvent(uid=kw.pop("uid", "u1"), start=kw.pop("start", START),
+                         end=kw.pop("end", START + timedelta(hours=1)), title=title,
+                         description=description, attendees=tuple(attendees), organizer=organizer,
+                         status=status, **kw)
+
+
+def person(email, name="", partstat="ACCEPTED", cutype="INDIVIDUAL"):
+    return Attendee(email=email, name=name, partstat=partstat, cutype=cutype)
+
+
+def run(ev, rules=Detection()):
+    return classify(ev, "cal", rules, ME, TZ)
+
+
+@pytest.mark.parametrize("title", [
+    "Interview", "Phone screen with Acme", "Screening call", "Technical screen",
+    "Onsite at Initech", "On-site visit", "Final round", "Hiring manager chat",
+    "Recruiter call", "Panel", "Vorstellungsgespräch bei Siemens AG", "Entretien chez Renault",
+    "Entrevista con Telefónica", "INTERVIEWS day", "Second interview",
+])
+def test_keywords_match(title):
+    assert isinstance(run(event(title)), Interview)
+
+
+@pytest.mark.parametrize("title", ["Team lunch", "Dentist", "Interviewer training?", "Paneling the kitchen"])
+def test_other_events_are_not_interviews(title):
+    assert run(event(title)) is None
+
+
+def test_description_match_for_scheduling_system_invites():
+    ev = event("30 minute meeting between Alex and Acme", description="Interview for the Backend role")
+    assert isinstance(run(ev), Interview)
+
+
+@pytest.mark.parametrize("title, word", [
+    ("Interview prep", "prep"), ("Mock interview with Sam", "mock"),
+    ("Practice interview", "practice"), ("Podcast interview", "podcast"),
+    ("Press interview", "press"), ("Exit interview", "exit interview"),
+])
+def test_exclusion_words(title, word):
+    found = run(event(title))
+    assert isinstance(found, Ignored) and found.cause == "excluded" and word in found.reason
+
+
+def test_declined_by_me_is_ignored():
+    ev = event(attendees=[person("ME@example.org", partstat="DECLINED"), person("hr@acme.example")])
+    found = run(ev)
+    assert isinstance(found, Ignored) and found.cause == "declined"
+    # declined by an alias too
+    ev = event(attendees=[person("me.alias@example.net", partstat="DECLINED")])
+    assert run(ev).cause == "declined"
+    # somebody else declining changes nothing
+    ev = event(attendees=[person("me@example.org"), person("hr@acme.example", partstat="DECLINED")])
+    assert isinstance(run(ev), Interview)
+
+
+def test_cancelled_is_ignored():
+    found = run(event(status="CANCELLED"))
+    assert isinstance(found, Ignored) and found.cause == "cancelled"
+
+
+def test_organizer_with_guests_is_the_interviewer():
+    ev = event("Interview: candidate Bob", organizer=person("me@example.org"),
+               attendees=[person("me@example.org"), person("bob@gmail.com", "Bob")])
+    found = run(ev)
+    assert isinstance(found, Ignored) and found.cause == "organizer"
+
+
+def test_organizer_alone_is_a_personal_note_of_an_interview():
+    ev = event("Interview at Acme", organizer=person("me@example.org"),
+               attendees=[person("me@example.org"), person("room1@acme.example", "Room 1", cutype="ROOM")])
+    assert isinstance(run(ev), Interview)
+
+
+def test_interviewers_leave_out_me_rooms_groups_and_robots():
+    ev = event(organizer=person("jane@acme.example", "Jane Doe"), attendees=[
+        person("me@example.org"), person("jane@acme.example", "Jane Doe"),
+        person("room@acme.example", "Board room", cutype="ROOM"),
+        person("beamer@acme.example", "Beamer", cutype="RESOURCE"),
+        person("team@acme.example", "Team", cutype="GROUP"),
+        person("noreply@greenhouse.io"), person("bob@acme.example", "Bob Roe"),
+    ])
+    found = run(ev)
+    assert [(p.name, p.email) for p in found.interviewers] == [
+        ("Jane Doe", "jane@acme.example"), ("Bob Roe", "bob@acme.example")]
+    assert found.company_domains == ("acme.example",)
+
+
+def test_company_from_domain_when_the_title_has_none():
+    ev = event("Interview with Jane Doe", attendees=[person("jane@initech.example", "Jane Doe")])
+    found = run(ev)
+    assert found.company == "Initech"
+
+
+def test_free_mail_domains_do_not_name_a_company():
+    ev = event("Interview with Jane Doe", attendees=[person("jane.doe@gmail.com", "Jane Doe")])
+    found = run(ev)
+    assert found.company is None and found.company_domains == ()
+
+
+@pytest.mark.parametrize("title, company, position", [
+    ("Interview with X - Acme Corp (Senior Engineer)", "Acme Corp", "Senior Engineer"),
+    ("Acme: Phone Screen", "Acme", None),
+    ("Onsite interview — Initech, Product Manager", "Initech", "Product Manager"),
+    ("Vorstellungsgespräch bei Siemens AG", "Siemens AG", None),
+    ("Technical screen - Backend Engineer - Globex", "Globex", "Backend Engineer"),
+    ("Final round | Hooli | Staff Engineer", "Hooli", "Staff Engineer"),
+    ("Entretien chez Renault (Ingénieur logiciel)", "Renault", "Ingénieur logiciel"),
+    ("Recruiter call: Jane from Umbrella Corp", "Umbrella Corp", None),
+    ("Interview", None, None),
+])
+def test_company_and_position_from_titles(title, company, position):
+    assert company_and_position(title, DEFAULT_KEYWORDS, ["X"]) == (company, position)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("We will make a decision within two weeks.", date(2026, 11, 30)),
+    ("You'll hear back in 10 days", date(2026, 11, 26)),
+    ("We'll get back to you by December 12.", date(2026, 12, 12)),
+    ("We expect a decision by 5 January", date(2027, 1, 5)),
+    ("feedback within 3 business days", date(2026, 11, 19)),
+    ("next steps by 2026-12-01", date(2026, 12, 1)),
+    ("Bring a laptop.", None),
+    ("decision within 9999 days", None),
+])
+def test_decision_timeline(text, expected):
+    assert decision_date(text, date(2026, 11, 16)) == expected
+
+
+def test_decision_by_reaches_the_interview():
+    found = run(event(description="We aim to decide within two weeks."))
+    assert found.decision_by == date(2026, 11, 30)
+
+
+def test_phone_numbers():
+    assert phone_number("Phone: +1 (555) 123-4567\nMeeting ID: 123 4567 8901") == "+1 (555) 123-4567"
+    assert phone_number("Join Zoom\nMeeting ID: 123 4567 8901\nPasscode: 445566") is None
+    assert phone_number("", "Call 030 1234567") == "030 1234567"
+    assert phone_number("On 2026-11-16 at the office") is None
+
+
+def test_configured_keywords_and_exclusions():
+    rules = Detection.build(extra_keywords=["coffee chat"], extra_exclude=["informal"])
+    assert isinstance(run(event("Coffee chat with Acme"), rules), Interview)
+    assert run(event("Informal interview"), rules).cause == "excluded"
+    only = Detection.build(keywords=["gespräch"])
+    assert run(event("Interview"), only) is None
+
+
+def test_hostile_title_is_just_text():
+    found = run(event("Interview {0.__class__} ${HOME} {{7*7}}\r\nBcc: x@evil.example"))
+    assert isinstance(found, Interview)
