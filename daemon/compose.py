@@ -1,0 +1,65 @@
+"""Turns a planned follow-up into the exact event or draft to write.
+
+Pure once the templates are loaded: the same interview and due time always
+give byte-identical content, which is what lets a retry recognise its own
+earlier write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from .detection import Interview
+from .mail import build_draft
+from .model import Draft, FollowupEvent, Recipient
+from .settings import Me
+from .templates import Template, load_template
+
+TEMPLATE_FOR = {
+    "thank_you_email": "thank_you",
+    "handwritten_note": "handwritten_note",
+    "follow_up_call": "follow_up_call",
+    "status_check_email": "status_check",
+}
+NO_NAME = "Hiring team"
+
+
+class Composer:
+    """Renders follow-ups with the user's templates and identity."""
+
+    def __init__(self, me: Me, templates: dict[str, Template]):
+        self.me = me
+        self.templates = templates
+
+    @classmethod
+    def load(cls, me: Me, templates_dir: Path | None) -> "Composer":
+        """Reads every template once (raises ``ConfigError`` naming a bad file)."""
+        return cls(me, {kind: load_template(name, templates_dir) for kind, name in TEMPLATE_FOR.items()})
+
+    def _values(self, interview: Interview, to: tuple[Recipient, ...]) -> dict[str, str]:
+        names = [r.name for r in to if r.name]
+        if not names and not to:
+            names = [p.name for p in interview.interviewers if p.name]
+        return {
+            "interviewer_name": " and ".join(names[:2]) if names else NO_NAME,
+            "my_name": self.me.name,
+            "position": interview.position or "the position",
+            "company": interview.company or "your company",
+            "interview_date": f"{interview.start:%A, %B} {interview.start.day}",
+            "signature": self.me.signature,
+            "phone": interview.phone or "",
+            "interview_title": interview.title,
+        }
+
+    def event(self, kind: str, key: str, interview: Interview, start: datetime,
+              duration: timedelta) -> FollowupEvent:
+        title, body = self.templates[kind].render(self._values(interview, ()))
+        return FollowupEvent(key=key, title=title, description=body, start=start, end=start + duration)
+
+    def draft(self, kind: str, key: str, interview: Interview, to: tuple[Recipient, ...],
+              date: datetime) -> Draft:
+        subject, body = self.templates[kind].render(self._values(interview, to))
+        domain = self.me.email.rpartition("@")[2] if "@" in self.me.email else ""
+        return build_draft(key, Recipient(self.me.name, self.me.email), to, subject, body,
+                           domain=domain, date=date)

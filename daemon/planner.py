@@ -1,0 +1,412 @@
+"""Planning: what should exist, compared with what the state says exists.
+
+``plan(PlanInput) -> Plan`` is pure: it reads no files, calls no provider
+and never looks at the clock (``now`` is an input). Its output is a list of
+``Action``s for the executor and one ``Outcome`` per follow-up for reports.
+
+Inputs:
+  - the interviews currently in the calendars (``Interview``), and the
+    events that matched a keyword but are cancelled or declined (their
+    follow-ups are withdrawn);
+  - the stored ``Record`` of every follow-up ever planned, by key;
+  - replies found in the mailboxes, by hiring process;
+  - the policy, business days, time zone, and a ``Composer`` that renders
+    the content of what is to be written.
+
+Rules that keep the daemon from fighting the user:
+  - a follow-up is created once; a record in ``done`` is never created again,
+    so what the user deleted stays deleted;
+  - only items the daemon wrote and the user did not change are updated or
+    deleted (the executor enforces this with etags);
+  - nothing is withdrawn because something is merely missing: the follow-ups
+    of an interview that vanished from the calendar are put on hold, not
+    cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from . import timing
+from .compose import Composer
+from .detection import Ignored, Interview
+from .keys import action_key, content_hash, interview_id
+from .model import Draft, FollowupEvent, Recipient, Reply
+from .settings import Policy
+
+THANK_YOU = "thank_you_email"
+NOTE = "handwritten_note"
+CALL = "follow_up_call"
+STATUS = "status_check_email"
+KINDS = (THANK_YOU, NOTE, CALL, STATUS)
+EVENT_KINDS = frozenset({NOTE, CALL})
+
+# A status check later than this past its due time is no longer drafted.
+STATUS_CHECK_GRACE = timedelta(days=14)
+# After the status-check draft exists, replies are still watched this long
+# so the draft can be withdrawn if the company answers first.
+REPLY_WATCH = timedelta(days=21)
+# Causes of a cancellation that can go away again (the interview is
+# re-accepted, the later round is removed, the kind is turned back on).
+REVIVABLE = frozenset({"interview_cancelled", "superseded", "disabled", "no_mailbox"})
+
+TERMINAL = frozenset({"cancelled", "expired", "skipped"})
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the state database knows of one follow-up."""
+
+    key: str
+    kind: str
+    calendar: str  # calendar the interview is in
+    target: str  # calendar or mailbox that receives the follow-up
+    interview: str  # interview id (calendar, UID, recurrence instant)
+    process: str
+    due: datetime
+    state: str  # planned, pending, done, cancelled, expired, skipped
+    recipient: str = ""
+    reason: str = ""
+    cause: str = ""
+    op: str | None = None  # with "pending": create, update or delete
+    ref: str | None = None
+    etag: str | None = None
+    content_hash: str | None = None
+    message_id: str | None = None
+    user_changed: bool = False
+
+
+@dataclass(frozen=True)
+class Followup:
+    """One follow-up the policy asks for (it may be suppressed)."""
+
+    key: str
+    kind: str
+    interview: Interview
+    process: str
+    due: datetime
+    ready_at: datetime  # from when it may be written
+    expires_at: datetime | None  # after this it is not written any more
+    to: tuple[Recipient, ...]
+    recipient: str
+    target: str | None  # None: no mailbox to write the draft into
+    suppressed: str = ""  # why it must not (or no longer) exist
+    cause: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One effect for the executor. ``record`` is the state to store once
+    the effect succeeded; ``previous`` the stored record (ref and etag)."""
+
+    op: str  # create_event, update_event, delete_event, create_draft, delete_draft, record
+    record: Record
+    previous: Record | None = None
+    event: FollowupEvent | None = None
+    draft: Draft | None = None
+
+    @property
+    def key(self) -> str:
+        return self.record.key
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A follow-up as reported by ``plan`` and ``status``."""
+
+    key: str
+    kind: str
+    interview: str
+    due: datetime
+    state: str  # planned, due, done, cancelled, expired, skipped
+    to: tuple[str, ...]
+    reason: str
+    process: str = ""
+
+
+@dataclass(frozen=True)
+class ReplyQuery:
+    process: str
+    mailbox: str
+    addresses: tuple[str, ...]
+    domains: tuple[str, ...]
+    since: datetime
+
+
+@dataclass
+class PlanInput:
+    now: datetime
+    tz: ZoneInfo
+    policy: Policy
+    days: timing.BusinessDays
+    composer: Composer
+    interviews: Sequence[Interview]
+    withdrawn: Sequence[Ignored] = ()  # cancelled or declined interviews
+    records: Mapping[str, Record] = field(default_factory=dict)
+    replies: Mapping[str, Reply] = field(default_factory=dict)
+    mailbox_of: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    processes: dict[str, str] = field(default_factory=dict)  # interview id -> process
+
+
+# -- hiring processes --------------------------------------------------------
+
+def _norm_company(name: str) -> str:
+    import re
+
+    words = re.sub(r"[^\w\s]", " ", name.casefold()).split()
+    suffixes = {"inc", "llc", "ltd", "gmbh", "ag", "corp", "corporation", "co", "sa", "sas", "plc", "bv", "se"}
+    while len(words) > 1 and words[-1] in suffixes:
+        words.pop()
+    return " ".join(words)
+
+
+def group_processes(interviews: Sequence[Interview]) -> dict[str, str]:
+    """Interview id -> process id. Rounds with the same company form one
+    process; when several positions at one company are known, each is its
+    own process, and a round without a position joins the company's only
+    known position."""
+    result: dict[str, str] = {}
+    by_company: dict[str, list[Interview]] = {}
+    for iv in interviews:
+        iid = interview_id(iv.calendar, iv.uid, iv.event.recurrence_id)
+        if iv.company:
+            by_company.setdefault(_norm_company(iv.company) or iv.company, []).append(iv)
+        else:
+            result[iid] = "event:" + iid.replace("\x1f", "/")
+    for company, rounds in by_company.items():
+        positions = {_norm_company(r.position) for r in rounds if r.position}
+        for r in rounds:
+            iid = interview_id(r.calendar, r.uid, r.event.recurrence_id)
+            if r.position:
+                result[iid] = f"{company} / {_norm_company(r.position)}"
+            elif len(positions) == 1:
+                result[iid] = f"{company} / {next(iter(positions))}"
+            else:
+                result[iid] = company
+    return result
+
+
+def latest_rounds(interviews: Sequence[Interview], processes: Mapping[str, str]) -> dict[str, Interview]:
+    latest: dict[str, Interview] = {}
+    for iv in interviews:
+        p = processes[interview_id(iv.calendar, iv.uid, iv.event.recurrence_id)]
+        if p not in latest or (iv.start, iv.uid) > (latest[p].start, latest[p].uid):
+            latest[p] = iv
+    return latest
+
+
+# -- what the policy asks for --------------------------------------------------
+
+def _call_day(iv: Interview, inp: PlanInput) -> date:
+    return timing.follow_up_call_due(iv.start, iv.decision_by, inp.policy.follow_up_call, inp.days, inp.tz).date()
+
+
+def desired(inp: PlanInput, processes: Mapping[str, str], latest: Mapping[str, Interview]) -> list[Followup]:
+    pol, tz = inp.policy, inp.tz
+    out: list[Followup] = []
+    for iv in inp.interviews:
+        rid = iv.event.recurrence_id
+        iid = interview_id(iv.calendar, iv.uid, rid)
+        process = processes[iid]
+        mailbox = inp.mailbox_of.get(iv.calendar)
+        newest = latest[process]
+        superseded = "" if newest is iv else (
+            f"superseded by the later round on {newest.start:%Y-%m-%d} ({newest.title})")
+
+        def make(kind: str, due: datetime, ready: datetime, expires: datetime | None,
+                 to: tuple[Recipient, ...] = (), recipient: str = "",
+                 suppressed: str = "", cause: str = "") -> Followup:
+            target = iv.calendar if kind in EVENT_KINDS else mailbox
+            if not suppressed and target is None:
+                suppressed, cause = "no mailbox is configured for this calendar", "no_mailbox"
+            return Followup(action_key(iv.calendar, iv.uid, rid, kind, recipient), kind, iv, process,
+                            due, ready, expires, to, recipient, target, suppressed, cause)
+
+        off = ("turned off in the config", "disabled")
+        due = timing.thank_you_due(iv.end, pol.thank_you, tz)
+        people = [p for p in iv.interviewers if p.email] or [Recipient("", None)]
+        for person in people:
+            out.append(make(THANK_YOU, due, due, timing.thank_you_expires(due, pol.thank_you),
+                            (person,) if person.email else (), person.email or "",
+                            *(() if pol.thank_you.enabled else off)))
+
+        due = timing.handwritten_note_due(iv.start, pol.handwritten_note, inp.days, tz)
+        out.append(make(NOTE, due, iv.end, due + pol.handwritten_note.duration,
+                        suppressed=("" if pol.handwritten_note.enabled else off[0]),
+                        cause=("" if pol.handwritten_note.enabled else off[1])))
+
+        call_day = _call_day(iv, inp)
+        due = timing.local_at(call_day, pol.follow_up_call.at, tz)
+        reason, cause = (superseded, "superseded") if superseded else ("", "")
+        if not pol.follow_up_call.enabled:
+            reason, cause = off
+        out.append(make(CALL, due, iv.end, due + pol.follow_up_call.duration,
+                        suppressed=reason, cause=cause))
+
+        due = timing.status_check_due(call_day, pol.status_check, inp.days, tz)
+        reason, cause = (superseded, "superseded") if superseded else ("", "")
+        reply = inp.replies.get(process)
+        if not superseded and reply is not None:
+            reason, cause = f"{reply.sender} replied on {reply.date.astimezone(tz):%Y-%m-%d}", "reply"
+        if not pol.status_check.enabled:
+            reason, cause = off
+        to = tuple(p for p in iv.interviewers if p.email)
+        out.append(make(STATUS, due, due, due + STATUS_CHECK_GRACE, to, "",
+                        suppressed=reason, cause=cause))
+    return out
+
+
+def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
+    """Which mailboxes to search for replies, and for whom: only processes
+    whose status check is still to come (or still in Drafts) are asked."""
+    processes = group_processes(inp.interviews)
+    latest = latest_rounds(inp.interviews, processes)
+    queries = []
+    for process, iv in sorted(latest.items()):
+        mailbox = inp.mailbox_of.get(iv.calendar)
+        if mailbox is None or not inp.policy.status_check.enabled:
+            continue
+        key = action_key(iv.calendar, iv.uid, iv.event.recurrence_id, STATUS)
+        rec = inp.records.get(key)
+        if rec is not None and (rec.state in TERMINAL or rec.user_changed):
+            continue
+        if rec is not None and rec.state == "done" and inp.now > rec.due + REPLY_WATCH:
+            continue
+        if inp.now < iv.end:
+            continue
+        addresses = tuple(sorted({p.email for p in iv.interviewers if p.email}))
+        for other in inp.interviews:  # every round's interviewers count
+            if processes[interview_id(other.calendar, other.uid, other.event.recurrence_id)] == process:
+                addresses = tuple(sorted({*addresses, *(p.email for p in other.interviewers if p.email)}))
+        if addresses or iv.company_domains:
+            queries.append(ReplyQuery(process, mailbox, addresses, iv.company_domains, iv.end))
+    return queries
+
+
+# -- deciding ------------------------------------------------------------------
+
+def _new_record(f: Followup, state: str, reason: str = "", cause: str = "") -> Record:
+    iv = f.interview
+    return Record(
+        key=f.key, kind=f.kind, calendar=iv.calendar, target=f.target or "",
+        interview=interview_id(iv.calendar, iv.uid, iv.event.recurrence_id),
+        process=f.process, due=f.due, state=state, recipient=f.recipient,
+        reason=reason, cause=cause,
+    )
+
+
+def _withdraw(rec: Record, reason: str, cause: str) -> Action | None:
+    """Actions that take back a follow-up (record only, or delete own item)."""
+    if rec.state in TERMINAL or rec.state == "pending":
+        return None
+    if rec.state == "planned":
+        return Action("record", replace(rec, state="cancelled", reason=reason, cause=cause))
+    # done: remove only our own unchanged calendar items, and a status-check
+    # draft when the company replied
+    if rec.user_changed or rec.ref is None:
+        return None
+    after = replace(rec, state="cancelled", reason=reason, cause=cause, ref=None, etag=None)
+    if rec.kind in EVENT_KINDS:
+        return Action("delete_event", after, previous=rec)
+    if rec.kind == STATUS and cause == "reply":
+        return Action("delete_draft", after, previous=rec)
+    return None
+
+
+def _decide(f: Followup, rec: Record | None, inp: PlanInput) -> Action | None:
+    now = inp.now
+    if rec is not None and rec.state == "cancelled" and rec.cause in REVIVABLE and not f.suppressed:
+        rec = replace(rec, state="planned", reason="", cause="")
+        revived = True
+    else:
+        revived = False
+    if f.suppressed:
+        if rec is None:
+            return Action("record", _new_record(f, "cancelled", f.suppressed, f.cause))
+        return _withdraw(rec, f.suppressed, f.cause)
+    if rec is None or rec.state == "planned":
+        if f.expires_at is not None and now > f.expires_at:
+            return Action("record", _new_record(f, "expired", f"its time had passed ({f.expires_at:%Y-%m-%d %H:%M}) before it could be written", "expired"))
+        if now >= f.ready_at:
+            done = _new_record(f, "done")
+            if f.kind in EVENT_KINDS:
+                event = _event(f, inp)
+                done = replace(done, content_hash=content_hash(event.title, event.start, event.end))
+                return Action("create_event", done, previous=rec, event=event)
+            draft = inp.composer.draft(f.kind, f.key, f.interview, f.to, f.due)
+            return Action("create_draft", replace(done, message_id=draft.message_id), previous=rec, draft=draft)
+        if rec is None or revived or rec.due != f.due:
+            return Action("record", _new_record(f, "planned"))
+        return None
+    if rec.state == "done" and f.kind in EVENT_KINDS and rec.ref and not rec.user_changed:
+        event = _event(f, inp)
+        new_hash = content_hash(event.title, event.start, event.end)
+        if new_hash != rec.content_hash:
+            after = replace(rec, due=f.due, content_hash=new_hash, reason="moved with the interview")
+            return Action("update_event", after, previous=rec, event=event)
+    return None
+
+
+def _event(f: Followup, inp: PlanInput) -> FollowupEvent:
+    duration = (inp.policy.follow_up_call.duration if f.kind == CALL
+                else inp.policy.handwritten_note.duration)
+    return inp.composer.event(f.kind, f.key, f.interview, f.due, duration)
+
+
+def _outcome(f_key: str, kind: str, interview: str, process: str, due: datetime,
+             state: str, to: tuple[str, ...], reason: str, now: datetime) -> Outcome:
+    if state in ("planned", "pending") and due <= now:
+        state = "due"
+    return Outcome(f_key, kind, interview, due, state, to, reason, process)
+
+
+def plan(inp: PlanInput) -> Plan:
+    """Compare what the policy asks for with the records; see module doc."""
+    processes = group_processes(inp.interviews)
+    latest = latest_rounds(inp.interviews, processes)
+    result = Plan(processes=dict(processes))
+    seen: set[str] = set()
+    for f in desired(inp, processes, latest):
+        seen.add(f.key)
+        rec = inp.records.get(f.key)
+        action = _decide(f, rec, inp)
+        if action is not None:
+            result.actions.append(action)
+        final = action.record if action is not None else rec
+        if action is not None and action.op != "record":
+            state, reason = "due", action.record.reason or f"to be written ({action.op.replace('_', ' ')})"
+        elif final is not None:
+            state, reason = final.state, final.reason
+        else:
+            state, reason = "planned", ""
+        result.outcomes.append(_outcome(
+            f.key, f.kind, interview_id(f.interview.calendar, f.interview.uid, f.interview.event.recurrence_id),
+            f.process, f.due, state, tuple(r.email for r in f.to if r.email), reason, inp.now))
+
+    withdrawn = {interview_id(w.calendar, w.uid, w.event.recurrence_id): w for w in inp.withdrawn}
+    for rec in inp.records.values():
+        if rec.key in seen:
+            continue
+        w = withdrawn.get(rec.interview)
+        action = _withdraw(rec, f"the interview was {'declined' if w.cause == 'declined' else 'cancelled'}",
+                           "interview_cancelled") if w else None
+        if action is not None:
+            result.actions.append(action)
+            rec_state, reason = action.record.state, action.record.reason
+        else:
+            rec_state = rec.state
+            reason = rec.reason
+            if w is None and rec.state in ("planned", "pending"):
+                reason = "on hold: the interview is no longer in the calendar"
+        result.outcomes.append(_outcome(rec.key, rec.kind, rec.interview, rec.process, rec.due,
+                                        rec_state, (rec.recipient,) if rec.recipient else (), reason, inp.now))
+    return result
