@@ -44,7 +44,7 @@ class Composer:
         return {
             "interviewer_name": " and ".join(names[:2]) if names else NO_NAME,
             "my_name": self.me.name,
-            "position": interview.position or "the position",
+            "position": interview.position or "open",
             "company": interview.company or "your company",
             "interview_date": f"{interview.start:%A, %B} {interview.start.day}",
             "signature": self.me.signature,

@@ -75,7 +75,8 @@ def test_topic_reminder_is_kept(name):
 
 def test_thank_you_structure():
     subject, body = load_template("thank_you", None).render(VALUES)
-    assert "Data Engineer" in subject
+    assert subject == "Thank you for the interview on Tuesday, 4 March 2025"
+    assert "Data Engineer" in body
     assert body.startswith("Dear Dana Reyes,")
     assert "Acme Corp" in body
     assert body.rstrip().endswith("Sam Lee\n+1 555 0100")
