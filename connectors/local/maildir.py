@@ -1,0 +1,436 @@
+"""Drafts and replies in local Maildir folders (config ``type = "maildir"``).
+
+Drafts go into a Maildir (usually the Drafts folder that a local mail client
+or a sync tool such as mbsync or offlineimap uses) with the ``D`` flag, so
+they are never sent by anything. Replies are looked for in one or more inbox
+Maildirs, reading headers only. Files the daemon did not write are never
+renamed, changed or deleted.
+
+A draft's file name is ``followup.<hash>.<host>:2,D``, where ``<hash>`` is
+derived from the follow-up key. Mail clients keep the part before ``:2,``
+when they change flags, so the draft is found again by that prefix; failing
+that, by its ``Message-ID`` or ``X-Followup-Key`` header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import socket
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from email import policy
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from daemon.connector import Context, Mailbox, Option
+from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.model import Draft, Reply, StoredItem
+
+#: every file the daemon writes starts with this
+PREFIX = "followup."
+KEY_HEADER = "X-Followup-Key"
+HASH_LENGTH = 24
+#: files in ``cur/`` and ``new/`` older than ``since`` minus this are not read
+MTIME_SLACK = timedelta(days=1)
+#: the daemon's leftovers in ``tmp/`` older than this are removed (Maildir rule)
+STALE_TMP_SECONDS = 36 * 3600
+#: header blocks longer than this are cut (a broken file, not mail)
+HEAD_LIMIT = 256 * 1024
+
+_MESSAGE_DIRS = ("cur", "new")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
+def key_hash(key: str) -> str:
+    """The part of a draft's file name derived from its follow-up key."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:HASH_LENGTH]
+
+
+def hostname() -> str:
+    """This host's name made safe for a Maildir file name."""
+    name = socket.gethostname() or "localhost"
+    return name.replace("/", "\\057").replace(":", "\\072")
+
+
+def draft_name(key: str, host: str | None = None) -> str:
+    """The file name a new draft for ``key`` gets in ``cur/``."""
+    return f"{PREFIX}{key_hash(key)}.{host or hostname()}:2,D"
+
+
+def read_head(path: Path) -> bytes:
+    """The header block of the message in ``path`` (up to the blank line)."""
+    lines: list[bytes] = []
+    size = 0
+    with open(path, "rb") as f:
+        while size <= HEAD_LIMIT:
+            line = f.readline(HEAD_LIMIT + 1 - size)
+            if not line or line in (b"\n", b"\r\n"):
+                break
+            lines.append(line)
+            size += len(line)
+    return b"".join(lines)
+
+
+def parse_head(path: Path) -> Message:
+    """The headers of the message in ``path``, parsed with ``policy.default``."""
+    return BytesHeaderParser(policy=policy.default).parsebytes(read_head(path))
+
+
+def raw_header(msg: Message, name: str) -> str | None:
+    """The unfolded, stripped raw value of the first ``name`` header, or None.
+
+    Reads the stored text without the policy's parsing, which cannot fail.
+    """
+    wanted = name.lower()
+    for field, value in msg.raw_items():
+        if field.lower() == wanted:
+            return _FOLD.sub("", str(value)).strip()
+    return None
+
+
+def normalize_message_id(value: str | None) -> str:
+    """A Message-ID without surrounding space and angle brackets."""
+    return (value or "").strip().strip("<>").strip()
+
+
+def sender_addresses(msg: Message) -> list[str]:
+    """The lower-case addresses in the ``From`` header."""
+    try:
+        header = msg["From"]
+        found = [a.addr_spec for a in header.addresses] if header is not None else []
+    except Exception:  # a malformed header the policy cannot parse
+        raw = raw_header(msg, "From")
+        found = [addr for _, addr in getaddresses([raw])] if raw else []
+    return [a.strip().lower() for a in found if a and "@" in a]
+
+
+def message_date(msg: Message, mtime: float) -> datetime:
+    """The ``Date`` header as an aware datetime (naive dates are UTC); the
+    file's mtime when the header is missing or unparseable."""
+    raw = raw_header(msg, "Date")
+    if raw:
+        try:
+            date = parsedate_to_datetime(raw)
+        except Exception:
+            date = None
+        if date is not None:
+            return date if date.tzinfo is not None else date.replace(tzinfo=timezone.utc)
+    return datetime.fromtimestamp(mtime, timezone.utc)
+
+
+def is_auto_reply(msg: Message) -> bool:
+    """True for vacation notices and other automatic answers."""
+    auto = raw_header(msg, "Auto-Submitted")
+    if auto is not None and auto.split(";", 1)[0].strip().lower() != "no":
+        return True
+    if raw_header(msg, "X-Autoreply") is not None or raw_header(msg, "X-Autorespond") is not None:
+        return True
+    precedence = raw_header(msg, "Precedence")
+    return precedence is not None and precedence.lower() == "auto_reply"
+
+
+def domain_matches(address: str, domains: set[str]) -> bool:
+    """True if the address's domain is one of ``domains`` or below one."""
+    domain = address.rpartition("@")[2].rstrip(".")
+    return any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+def message_files(folder: Path) -> Iterator[tuple[Path, float]]:
+    """``(path, mtime)`` of every message file in ``folder``'s cur/ and new/.
+
+    Hidden files, directories and entries that cannot be stat'ed (broken
+    links) are left out; a missing cur/ or new/ is empty.
+    """
+    for sub in _MESSAGE_DIRS:
+        try:
+            entries = list(os.scandir(folder / sub))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+                mtime = entry.stat().st_mtime
+            except OSError:
+                continue
+            yield Path(entry.path), mtime
+
+
+def _file_etag(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+class MaildirMailbox(Mailbox):
+    """Drafts into a local Maildir, replies from local inbox Maildirs."""
+
+    options: ClassVar[dict[str, Option]] = {
+        "drafts": Option(
+            str, required=True,
+            help="Path of the Drafts Maildir (relative to the config file; ~ allowed). "
+                 "Created with cur/, new/ and tmp/ if missing.",
+        ),
+        "inbox": Option(
+            (str, list), default=None,
+            help="Maildir folder, or list of folders, where replies are looked for. "
+                 "Without it replies are not looked for.",
+        ),
+    }
+
+    def __init__(self, name: str, config: dict[str, Any], context: Context):
+        super().__init__(name, config, context)
+        drafts = config.get("drafts")
+        if not isinstance(drafts, str) or not drafts.strip():
+            raise ConfigError(f"mailbox {name!r}: 'drafts' must be the path of a Maildir folder")
+        inbox = config.get("inbox")
+        if inbox is None:
+            inboxes: list[str] = []
+        elif isinstance(inbox, str):
+            inboxes = [inbox]
+        elif isinstance(inbox, list) and all(isinstance(i, str) and i.strip() for i in inbox):
+            inboxes = list(inbox)
+        else:
+            raise ConfigError(
+                f"mailbox {name!r}: 'inbox' must be a Maildir path or a list of Maildir paths")
+        #: the Drafts Maildir
+        self.drafts = self._resolve(drafts)
+        #: the Maildirs searched for replies
+        self.inboxes = [self._resolve(i) for i in inboxes]
+        self._host = hostname()
+
+    # -- paths -----------------------------------------------------------------
+
+    def _resolve(self, value: str) -> Path:
+        path = Path(os.path.expanduser(value.strip()))
+        return path if path.is_absolute() else Path(self.context.base_dir) / path
+
+    def _ensure_drafts(self) -> None:
+        try:
+            self.drafts.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for sub in ("cur", "new", "tmp"):
+                (self.drafts / sub).mkdir(mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise ConnectorError(f"cannot create the Drafts Maildir {self.drafts}: {exc}") from exc
+
+    def _ref(self, path: Path) -> str:
+        return path.relative_to(self.drafts).as_posix()
+
+    def _from_ref(self, ref: str, key: str) -> Path | None:
+        """The file ``ref`` names, if it is one of the daemon's draft names."""
+        sub, _, name = ref.partition("/")
+        if sub not in _MESSAGE_DIRS or "/" in name or not name.startswith(PREFIX + key_hash(key) + "."):
+            return None
+        path = self.drafts / sub / name
+        return path if path.is_file() else None
+
+    # -- finding drafts --------------------------------------------------------
+
+    def _locate(self, key: str, message_id: str | None = None, ref: str | None = None) -> Path | None:
+        """The current file of the daemon's draft for ``key``, or None.
+
+        Tried in order: the file ``ref`` names; a file whose name starts with
+        the key's prefix (a client that changes flags keeps it); a file whose
+        ``Message-ID`` or ``X-Followup-Key`` header matches.
+        """
+        if ref:
+            path = self._from_ref(ref, key)
+            if path is not None:
+                return path
+        prefix = PREFIX + key_hash(key) + "."
+        files = list(message_files(self.drafts))
+        for path, _ in files:
+            if path.name.startswith(prefix):
+                return path
+        wanted_id = normalize_message_id(message_id)
+        for path, _ in files:
+            try:
+                msg = parse_head(path)
+            except Exception:
+                continue
+            if wanted_id and normalize_message_id(raw_header(msg, "Message-ID")) == wanted_id:
+                return path
+            if raw_header(msg, KEY_HEADER) == key:
+                return path
+        return None
+
+    def _item(self, key: str, path: Path) -> StoredItem:
+        return StoredItem(key=key, ref=self._ref(path), etag=_file_etag(path.read_bytes()))
+
+    def _find(self, key: str, message_id: str | None, ref: str | None = None) -> StoredItem | None:
+        for _ in range(3):  # the file may be renamed by a client while we look
+            path = self._locate(key, message_id, ref)
+            if path is None:
+                return None
+            try:
+                return self._item(key, path)
+            except FileNotFoundError:
+                ref = None
+        return None
+
+    # -- the Mailbox contract --------------------------------------------------
+
+    def find_draft(self, key: str, message_id: str) -> StoredItem | None:
+        """The daemon's draft for ``key``/``message_id`` with its current ref
+        (a client may have renamed it), or None when it is gone."""
+        try:
+            return self._find(key, message_id)
+        except OSError as exc:
+            raise ConnectorError(f"cannot read the Drafts Maildir {self.drafts}: {exc}") from exc
+
+    def create_draft(self, draft: Draft) -> StoredItem:
+        """Write ``draft`` into ``cur/`` with the ``D`` flag, crash safe: the
+        message is written and synced in ``tmp/``, then linked into ``cur/``.
+        An existing draft for the key or Message-ID is returned instead."""
+        self._ensure_drafts()
+        try:
+            existing = self._find(draft.key, draft.message_id)
+            if existing is not None:
+                return existing
+            self._clean_tmp()
+            target = self._write(draft)
+            return self._item(draft.key, target)
+        except OSError as exc:
+            raise ConnectorError(f"cannot write a draft into {self.drafts}: {exc}") from exc
+
+    def _write(self, draft: Draft) -> Path:
+        data = draft.raw.replace(b"\r\n", b"\n")  # Maildir files use LF line ends
+        target = self.drafts / "cur" / draft_name(draft.key, self._host)
+        tmp = self.drafts / "tmp" / (
+            f"{PREFIX}{key_hash(draft.key)}.{self._host}.{os.getpid()}.{secrets.token_hex(6)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                pass  # written meanwhile by another run: keep that one
+            except OSError:
+                if not target.exists():  # a file system without hard links
+                    os.replace(tmp, target)
+            _fsync_dir(target.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return target
+
+    def _clean_tmp(self) -> None:
+        """Remove the daemon's own leftovers in ``tmp/`` from a crash."""
+        cutoff = time.time() - STALE_TMP_SECONDS
+        try:
+            entries = list(os.scandir(self.drafts / "tmp"))
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                if entry.name.startswith(PREFIX) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+    def delete_draft(self, item: StoredItem) -> None:
+        """Delete the draft if its bytes are still the ones the daemon wrote;
+        ``Conflict`` if the user changed it; nothing if it is gone."""
+        try:
+            path = self._locate(item.key, None, item.ref)
+            if path is None:
+                return
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                return
+            if _file_etag(data) != item.etag:
+                raise Conflict(f"draft {self._ref(path)} in {self.drafts} was changed; left alone")
+            path.unlink(missing_ok=True)
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise ConnectorError(f"cannot delete a draft in {self.drafts}: {exc}") from exc
+
+    def find_replies(self, addresses: Sequence[str], domains: Sequence[str],
+                     since: datetime) -> list[Reply]:
+        """Non-automatic messages in the inbox folders from ``addresses`` or
+        ``domains`` (and their subdomains) dated at or after ``since``.
+
+        Only headers are read, and files last modified more than a day
+        before ``since`` are not opened at all. Unreadable files are skipped.
+        """
+        wanted = {a.strip().lower() for a in addresses if a and a.strip()}
+        wanted_domains = {d.strip().lower().lstrip("@.").rstrip(".") for d in domains if d}
+        wanted_domains.discard("")
+        if not self.inboxes or not (wanted or wanted_domains):
+            return []
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        cutoff = (since - MTIME_SLACK).timestamp()
+        found: dict[str, Reply] = {}
+        for inbox in self.inboxes:
+            if not inbox.is_dir():
+                raise ConnectorError(f"inbox Maildir {inbox} not found")
+            for path, mtime in message_files(inbox):
+                if mtime < cutoff:
+                    continue
+                try:
+                    reply = self._reply(path, mtime, wanted, wanted_domains)
+                except Exception:  # unreadable or hopelessly broken: skip it
+                    continue
+                if reply is not None and reply.date >= since:
+                    found.setdefault(reply.ref, reply)
+        return sorted(found.values(), key=lambda r: (r.date, r.ref))
+
+    def _reply(self, path: Path, mtime: float, wanted: set[str],
+               wanted_domains: set[str]) -> Reply | None:
+        msg = parse_head(path)
+        sender = next((a for a in sender_addresses(msg)
+                       if a in wanted or domain_matches(a, wanted_domains)), None)
+        if sender is None or is_auto_reply(msg):
+            return None
+        try:
+            subject = str(msg.get("Subject", "") or "")
+        except Exception:
+            subject = raw_header(msg, "Subject") or ""
+        message_id = raw_header(msg, "Message-ID")
+        return Reply(sender=sender, date=message_date(msg, mtime),
+                     subject=subject.strip(), ref=message_id or str(path))
+
+    def check(self) -> str:
+        """Create the Drafts Maildir if needed and describe both sides, e.g.
+        "Drafts at PATH (3 drafts by followup), replies from 1 inbox folder"."""
+        self._ensure_drafts()
+        try:
+            count = sum(1 for path, _ in message_files(self.drafts) if path.name.startswith(PREFIX))
+        except OSError as exc:
+            raise ConnectorError(f"cannot read the Drafts Maildir {self.drafts}: {exc}") from exc
+        for inbox in self.inboxes:
+            if not inbox.is_dir():
+                raise ConnectorError(f"inbox Maildir {inbox} not found")
+            if not any((inbox / sub).is_dir() for sub in _MESSAGE_DIRS):
+                raise ConnectorError(f"{inbox} is not a Maildir (no cur/ or new/ in it)")
+        replies = (f"replies from {_plural(len(self.inboxes), 'inbox folder')}" if self.inboxes
+                   else "no inbox folder, replies are not looked for")
+        return f"Drafts at {self.drafts} ({_plural(count, 'draft')} by followup), {replies}"
