@@ -1,0 +1,201 @@
+"""The ``followup`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time as systime
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from . import __version__, report
+from .errors import ConfigError, FollowupError
+
+log = logging.getLogger("followup")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="followup",
+        description="Finds job interviews in your calendars and prepares every follow-up: "
+                    "thank-you drafts, a follow-up call, a status check. It never sends mail.")
+    p.add_argument("--config", type=Path, help="config file (default: the platform's config folder)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    p.add_argument("--version", action="version", version=f"followup {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def now_arg(sp):
+        sp.add_argument("--now", help="pretend it is this moment (ISO 8601; without an offset: "
+                                      "your configured time zone), for previews and tests")
+
+    sp = sub.add_parser("plan", help="show what is detected and planned, changing nothing")
+    now_arg(sp)
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+    sp = sub.add_parser("run", help="run the daemon (or one pass with --once)")
+    sp.add_argument("--once", action="store_true", help="one pass that carries out every due follow-up")
+    sp.add_argument("--accept-empty", action="append", default=[], metavar="CALENDAR",
+                    help="believe this calendar when it suddenly reads as empty")
+    now_arg(sp)
+    sub.add_parser("status", help="what is planned, done, and why")
+    sub.add_parser("check", help="validate the config and reach every calendar and mailbox")
+    sp = sub.add_parser("demo", help="try it on a sample calendar and mailbox in a temporary folder")
+    sp.add_argument("--dir", type=Path, help="build the sample here instead of a temporary folder")
+    return p
+
+
+def _load(args):
+    from . import config
+
+    return config.load(args.config or config.default_path())
+
+
+def _now(text: str | None, tz: ZoneInfo) -> datetime:
+    if not text:
+        return datetime.now(timezone.utc).astimezone(tz)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--now: not an ISO 8601 date and time: {text!r}") from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
+
+
+def cmd_plan(args) -> int:
+    from .engine import Engine
+
+    settings = _load(args)
+    engine = Engine(settings)
+    try:
+        rep = engine.run_pass(_now(args.now, engine.tz), apply=False)
+    finally:
+        engine.close()
+    print(report.dumps(report.plan_json(rep, engine.tz)) if args.json else report.plan_text(rep, engine.tz))
+    return 0
+
+
+def _summary(rep) -> str:
+    applied = rep.applied
+    written = [a for a in applied.done if a.op != "record"]
+    parts = [f"{len(rep.interviews)} interviews", f"{len(written)} changes made"]
+    if applied.failed:
+        parts.append(f"{len(applied.failed)} failed")
+    if applied.skipped:
+        parts.append(f"{len(applied.skipped)} postponed")
+    if rep.problems:
+        parts.append(f"{len(rep.problems)} unreadable items")
+    return ", ".join(parts)
+
+
+def cmd_run(args) -> int:
+    from .engine import Engine
+
+    settings = _load(args)
+    engine = Engine(settings, accept_empty=frozenset(args.accept_empty))
+    try:
+        if args.once:
+            rep = engine.run_pass(_now(args.now, engine.tz), apply=True)
+            for a in rep.applied.done:
+                if a.op != "record":
+                    log.info("%s: %s %s", a.record.target, a.op.replace("_", " "), report.LABELS[a.record.kind])
+            for name, why in rep.account_errors.items():
+                print(f"{name}: {why}", file=sys.stderr)
+            for p in rep.problems:
+                log.info("could not read %s", p)
+            print(_summary(rep))
+            return 1 if rep.account_errors or rep.applied.failed else 0
+        return _loop(engine, settings)
+    finally:
+        engine.close()
+
+
+def _loop(engine, settings) -> int:
+    """Pass after pass. Sleeps at most a minute at a time and compares the
+    wall clock, so a suspended laptop catches up as soon as it wakes."""
+    interval = settings.scan.interval.total_seconds()
+    next_pass = 0.0
+    try:
+        while True:
+            if systime.time() >= next_pass:
+                rep = engine.run_pass(datetime.now(timezone.utc).astimezone(engine.tz), apply=True)
+                log.info("pass: %s", _summary(rep))
+                next_pass = systime.time() + interval
+            systime.sleep(min(60.0, max(1.0, next_pass - systime.time())))
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_status(args) -> int:
+    from zoneinfo import ZoneInfo
+
+    from .state import State
+
+    settings = _load(args)
+    tz = ZoneInfo(settings.me.timezone)
+    if not settings.state_path.exists():
+        print(f"No state yet at {settings.state_path}: run 'followup run --once' first.")
+        return 0
+    state = State(settings.state_path)
+    try:
+        print(report.status_text(state.records().values(), state.accounts(), tz,
+                                 datetime.now(timezone.utc)))
+    finally:
+        state.close()
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .engine import Engine
+
+    settings = _load(args)
+    print(f"config {settings.source}: ok")
+    engine = Engine(settings)
+    failures = 0
+    try:
+        for name, why in engine.broken.items():
+            print(f"{name}: FAILED: {why}")
+            failures += 1
+        for name, conn in [*engine.calendars.items(), *engine.mailboxes.items()]:
+            try:
+                print(f"{name}: ok: {conn.check()}")
+            except (FollowupError, OSError) as exc:
+                print(f"{name}: FAILED: {exc}")
+                failures += 1
+    finally:
+        engine.close()
+    return 1 if failures else 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.dir)
+
+
+COMMANDS = {"plan": cmd_plan, "run": cmd_run, "status": cmd_status, "check": cmd_check, "demo": cmd_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(message)s", stream=sys.stderr)
+    if args.command is None:
+        _parser().print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print("The configuration has problems:" if len(exc.problems) > 1 else "Configuration problem:",
+              file=sys.stderr)
+        for line in exc.problems:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    except FollowupError as exc:
+        print(f"followup: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""One pass of the daemon: scan, detect, plan, and (in ``run``) apply.
+
+This is the only place that wires connectors, state and the pure core
+together. Each account is isolated: a calendar or mailbox that fails is
+reported and skipped, and the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from . import planner, registry
+from .compose import Composer
+from .connector import Calendar, Context, Mailbox
+from .detection import Ignored, Interview, classify
+from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
+from .executor import Applied, Executor
+from .keys import content_hash
+from .model import Problem, Reply
+from .planner import Plan, PlanInput, Record
+from .settings import AccountConfig, Settings
+from .state import State
+from .timing import BusinessDays
+
+log = logging.getLogger("followup")
+
+# A calendar that read as holding at least this many events and now reads
+# as empty is not believed (a broken sync, an unmounted folder).
+EMPTY_BRAKE = 3
+
+
+@dataclass
+class PassReport:
+    now: datetime
+    plan: Plan
+    interviews: list[Interview]
+    ignored: list[Ignored]
+    problems: list[Problem] = field(default_factory=list)
+    account_errors: dict[str, str] = field(default_factory=dict)
+    applied: Applied | None = None
+
+
+class Engine:
+    """Holds the connectors and state for a run of passes."""
+
+    def __init__(self, settings: Settings, accept_empty: frozenset[str] = frozenset()):
+        self.settings = settings
+        self.tz = ZoneInfo(settings.me.timezone)
+        self.days = BusinessDays.for_country(settings.me.country, settings.me.subdivision)
+        self.composer = Composer.load(settings.me, settings.templates_dir)
+        self.state = State(settings.state_path)
+        self.accept_empty = set(accept_empty)
+        self.calendars: dict[str, Calendar] = {}
+        self.mailboxes: dict[str, Mailbox] = {}
+        self.broken: dict[str, str] = {}  # account -> why it could not be built
+        self._adopted = False
+        self._build()
+
+    def _context(self) -> Context:
+        base = self.settings.source.parent if self.settings.source else Path.cwd()
+        return Context(base_dir=base, state_dir=self.settings.state_path.parent,
+                       user_addresses=self.settings.me.addresses)
+
+    def _build(self) -> None:
+        ctx = self._context()
+        for acc in self.settings.calendars:
+            self._build_one(acc, registry.calendar_class, self.calendars, ctx)
+        for acc in self.settings.mailboxes:
+            self._build_one(acc, registry.mailbox_class, self.mailboxes, ctx)
+
+    def _build_one(self, acc: AccountConfig, find, into: dict, ctx: Context) -> None:
+        try:
+            into[acc.name] = find(acc.type)(acc.name, dict(acc.options), ctx)
+        except (ConfigError, ConnectorError) as exc:
+            self.broken[acc.name] = str(exc)
+
+    def close(self) -> None:
+        for c in [*self.calendars.values(), *self.mailboxes.values()]:
+            try:
+                c.close()
+            except Exception:  # noqa: BLE001 - closing must never stop shutdown
+                pass
+        self.state.close()
+
+    # -- scanning ------------------------------------------------------------
+
+    def _fail(self, report: PassReport, account: str, exc: Exception) -> None:
+        if isinstance(exc, AuthError):
+            status = f"reconnect needed: {exc}"
+        elif isinstance(exc, TransientError):
+            status = f"temporarily unreachable, will retry: {exc}"
+        else:
+            status = str(exc)
+        report.account_errors[account] = status
+        self.state.set_account(account, "error", status, report.now)
+        log.warning("%s: %s", account, status)
+
+    def _scan_calendar(self, name: str, cal: Calendar, report: PassReport) -> None:
+        now = report.now
+        start, end = now - self.settings.scan.lookback, now + self.settings.scan.lookahead
+        token, previous_total = self.state.sync_info(name)
+        try:
+            try:
+                result = cal.scan(start, end, self.tz, token)
+            except SyncTokenExpired:
+                self.state.forget_token(name)
+                result = cal.scan(start, end, self.tz, None)
+        except (ConnectorError, OSError) as exc:
+            self._fail(report, name, exc)
+            return
+        report.problems.extend(result.problems)
+        if (result.full and not result.events and (previous_total or 0) >= EMPTY_BRAKE
+                and name not in self.accept_empty):
+            self._fail(report, name, ConnectorError(
+                f"the calendar now reads as empty but held {previous_total} events at the last scan; "
+                "nothing was changed. If you emptied it on purpose, run "
+                f"'followup run --once --accept-empty {name}'"))
+            return
+        me = self.settings.me.addresses
+        relevant = [e for e in result.events
+                    if classify(e, name, self.settings.detection, me, self.tz) is not None]
+        self.state.store_scan(name, relevant, full=result.full, removed_uids=result.removed_uids,
+                              window_start=start, token=result.sync_token,
+                              total=result.total if result.total is not None else len(result.events),
+                              now=now)
+        self.state.set_account(name, "ok", "", now)
+
+    def _detect(self, report: PassReport) -> None:
+        me = self.settings.me.addresses
+        for name in self.calendars:
+            for event in self.state.cached_events(name):
+                found = classify(event, name, self.settings.detection, me, self.tz)
+                if isinstance(found, Interview):
+                    report.interviews.append(found)
+                elif isinstance(found, Ignored):
+                    report.ignored.append(found)
+        report.interviews.sort(key=lambda i: (i.start, i.uid))
+
+    def _plan_input(self, report: PassReport, records: dict[str, Record],
+                    replies: dict[str, Reply]) -> PlanInput:
+        mailbox_of = {}
+        for acc in self.settings.calendars:
+            mb = self.settings.mailbox_for(acc)
+            mailbox_of[acc.name] = mb.name if mb else None
+        return PlanInput(
+            now=report.now, tz=self.tz, policy=self.settings.policy, days=self.days,
+            composer=self.composer, interviews=report.interviews,
+            withdrawn=[i for i in report.ignored if i.cause in ("cancelled", "declined")],
+            records=records, replies=replies, mailbox_of=mailbox_of)
+
+    def _replies(self, inp: PlanInput, report: PassReport, stopped: set[str]) -> dict[str, Reply]:
+        found: dict[str, Reply] = {}
+        for q in planner.reply_queries(inp):
+            box = self.mailboxes.get(q.mailbox)
+            if box is None or q.mailbox in stopped:
+                continue
+            try:
+                replies = box.find_replies(q.addresses, q.domains, q.since)
+            except (ConnectorError, OSError) as exc:
+                stopped.add(q.mailbox)
+                self._fail(report, q.mailbox, exc)
+                continue
+            if replies:
+                found[q.process] = min(replies, key=lambda r: r.date)
+        return found
+
+    def _adopt(self, inp: PlanInput, executor: Executor) -> None:
+        """Own items found at the provider with no record (the state database
+        was lost or is new) are taken back as done, never written twice."""
+        wanted = {f.key: f for f in planner.desired(
+            inp, planner.group_processes(inp.interviews),
+            planner.latest_rounds(inp.interviews, planner.group_processes(inp.interviews)))}
+        for name, cal in self.calendars.items():
+            if name in executor.stopped:
+                continue
+            try:
+                items = cal.list_own()
+            except (ConnectorError, OSError):
+                continue
+            for item in items:
+                f = wanted.get(item.key)
+                if f is None or item.key in inp.records:
+                    continue
+                rec = planner._new_record(f, "done", "found in the calendar and taken back")
+                rec = replace(rec, ref=item.ref, etag=item.etag,
+                              content_hash=content_hash(item.title, item.start, item.end)
+                              if item.start and item.end else None)
+                self.state.put(rec, inp.now)
+                log.info("%s: took back follow-up %s already in the calendar", name, item.key[:12])
+
+    # -- the pass ------------------------------------------------------------
+
+    def run_pass(self, now: datetime, apply: bool) -> PassReport:
+        """Scan every calendar, plan, and apply the actions when ``apply``."""
+        report = PassReport(now=now, plan=Plan(), interviews=[], ignored=[])
+        for name, why in self.broken.items():
+            report.account_errors[name] = why
+        for name, cal in self.calendars.items():
+            self._scan_calendar(name, cal, report)
+        self._detect(report)
+        stopped = set(report.account_errors)
+        executor = Executor(self.state, self.calendars, self.mailboxes, now,
+                            lambda acc, exc: self._fail(report, acc, exc))
+        executor.stopped |= stopped
+        if apply:
+            executor.reconcile(self.state.records().values())
+        records = self.state.records()
+        inp = self._plan_input(report, records, {})
+        if apply and not self._adopted:
+            self._adopted = True
+            self._adopt(inp, executor)
+            inp.records = records = self.state.records()
+        inp.replies = self._replies(inp, report, stopped)
+        report.plan = planner.plan(inp)
+        if apply:
+            executor.stopped |= stopped
+            report.applied = executor.apply(report.plan.actions)
+        for name in [*self.calendars, *self.mailboxes]:
+            if name not in report.account_errors:
+                self.state.set_account(name, "ok", "", now)
+        return report

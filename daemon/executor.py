@@ -1,0 +1,172 @@
+"""Applies planned actions through the connectors and records them.
+
+Every effect follows the same steps: the intent is written to the state
+database (``pending``), the provider is called, the outcome is written. A
+crash between the steps leaves a ``pending`` record; ``reconcile`` looks its
+key up at the provider before anything is retried, so no effect happens
+twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from .connector import Calendar, Mailbox
+from .errors import AuthError, Conflict, ConnectorError, TransientError
+from .keys import content_hash
+from .model import StoredItem
+from .planner import EVENT_KINDS, Action, Record
+from .state import State
+
+log = logging.getLogger("followup")
+
+CHANGED_BY_USER = "changed by you, so it is left as it is"
+DELETED_BY_USER = "deleted by you, so it is not written again"
+
+
+@dataclass
+class Applied:
+    done: list[Action] = field(default_factory=list)
+    failed: list[tuple[Action, str]] = field(default_factory=list)
+    skipped: list[Action] = field(default_factory=list)
+
+
+class Executor:
+    """Carries out actions for one pass. ``account_failed(name, error)`` is
+    called when an account must stop for this pass (auth or outage)."""
+
+    def __init__(self, state: State, calendars: dict[str, Calendar], mailboxes: dict[str, Mailbox],
+                 now: datetime, account_failed: Callable[[str, Exception], None]):
+        self.state = state
+        self.calendars = calendars
+        self.mailboxes = mailboxes
+        self.now = now
+        self.account_failed = account_failed
+        self.stopped: set[str] = set()
+
+    def _put(self, rec: Record) -> None:
+        self.state.put(rec, self.now)
+
+    def _stop(self, account: str, exc: Exception) -> None:
+        self.stopped.add(account)
+        self.account_failed(account, exc)
+
+    # -- after a crash -------------------------------------------------------
+
+    def reconcile(self, records: Iterable[Record]) -> None:
+        """Resolve every ``pending`` record by looking its key up first."""
+        for rec in records:
+            if rec.state != "pending" or rec.target in self.stopped:
+                continue
+            try:
+                self._reconcile_one(rec)
+            except (AuthError, TransientError) as exc:
+                self._stop(rec.target, exc)
+            except ConnectorError as exc:
+                log.warning("%s: could not check follow-up %s: %s", rec.target, rec.key[:12], exc)
+
+    def _find(self, rec: Record) -> StoredItem | None:
+        if rec.kind in EVENT_KINDS:
+            return self.calendars[rec.target].find_own(rec.key)
+        return self.mailboxes[rec.target].find_draft(rec.key, rec.message_id or "")
+
+    def _reconcile_one(self, rec: Record) -> None:
+        item = self._find(rec)
+        if rec.op == "create":
+            if item is None:
+                self._put(replace(rec, state="planned", op=None))
+            else:
+                self._put(replace(rec, state="done", op=None, ref=item.ref, etag=item.etag,
+                                  content_hash=_hash(item) or rec.content_hash))
+        elif rec.op == "update":
+            if item is None:
+                self._put(replace(rec, state="skipped", op=None, reason=DELETED_BY_USER, cause="user"))
+            elif _hash(item) == rec.content_hash:
+                self._put(replace(rec, state="done", op=None, ref=item.ref, etag=item.etag))
+            elif item.etag == rec.etag:  # the update never happened: plan it again
+                self._put(replace(rec, state="done", op=None, content_hash=None))
+            else:
+                self._put(replace(rec, state="done", op=None, user_changed=True, reason=CHANGED_BY_USER))
+        elif rec.op == "delete":
+            if item is None:
+                self._put(replace(rec, state="cancelled", op=None, ref=None, etag=None))
+            elif item.etag == rec.etag:  # not deleted yet: the planner will ask again
+                self._put(replace(rec, state="done", op=None))
+            else:
+                self._put(replace(rec, state="done", op=None, user_changed=True, reason=CHANGED_BY_USER))
+
+    # -- a pass --------------------------------------------------------------
+
+    def apply(self, actions: Iterable[Action]) -> Applied:
+        result = Applied()
+        for action in actions:
+            target = action.record.target
+            if action.op != "record" and target in self.stopped:
+                result.skipped.append(action)
+                continue
+            try:
+                self._apply_one(action)
+                result.done.append(action)
+            except (AuthError, TransientError) as exc:
+                self._stop(target, exc)
+                result.skipped.append(action)
+            except ConnectorError as exc:
+                log.warning("%s: follow-up %s (%s) failed: %s", target, action.key[:12], action.op, exc)
+                result.failed.append((action, str(exc)))
+        return result
+
+    def _apply_one(self, action: Action) -> None:
+        rec, prev = action.record, action.previous
+        if action.op == "record":
+            self._put(rec)
+        elif action.op == "create_event":
+            self._put(replace(rec, state="pending", op="create"))
+            item = self.calendars[rec.target].create_event(action.event)
+            self._put(replace(rec, ref=item.ref, etag=item.etag))
+        elif action.op == "create_draft":
+            self._put(replace(rec, state="pending", op="create"))
+            item = self.mailboxes[rec.target].create_draft(action.draft)
+            self._put(replace(rec, ref=item.ref, etag=item.etag))
+        elif action.op == "update_event":
+            assert prev is not None and action.event is not None
+            self._put(replace(rec, state="pending", op="update", ref=prev.ref, etag=prev.etag))
+            try:
+                item = self.calendars[rec.target].update_event(_item(prev), action.event)
+            except Conflict:
+                self._user_changed(prev)
+                return
+            self._put(replace(rec, ref=item.ref, etag=item.etag))
+        elif action.op in ("delete_event", "delete_draft"):
+            assert prev is not None
+            self._put(replace(rec, state="pending", op="delete", ref=prev.ref, etag=prev.etag))
+            try:
+                if action.op == "delete_event":
+                    self.calendars[rec.target].delete_event(_item(prev))
+                else:
+                    self.mailboxes[rec.target].delete_draft(_item(prev))
+            except Conflict:
+                self._user_changed(prev)
+                return
+            self._put(rec)
+        else:  # pragma: no cover - the planner makes no other ops
+            raise ValueError(action.op)
+
+    def _user_changed(self, prev: Record) -> None:
+        """The item is no longer as the daemon wrote it: never touch it again."""
+        if self._find(prev) is None:
+            self._put(replace(prev, state="skipped", reason=DELETED_BY_USER, cause="user", user_changed=True))
+        else:
+            self._put(replace(prev, state="done", reason=CHANGED_BY_USER, user_changed=True))
+
+
+def _item(rec: Record) -> StoredItem:
+    return StoredItem(key=rec.key, ref=rec.ref or "", etag=rec.etag or "")
+
+
+def _hash(item: StoredItem) -> str | None:
+    if item.start is None or item.end is None:
+        return None
+    return content_hash(item.title, item.start, item.end)

@@ -1,0 +1,140 @@
+"""What the commands print: the plan (text or JSON) and the status table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from .detection import Interview
+from .keys import instant, interview_id
+from .planner import Outcome, Record
+
+LABELS = {
+    "thank_you_email": "thank-you email",
+    "handwritten_note": "handwritten note",
+    "follow_up_call": "follow-up call",
+    "status_check_email": "status check email",
+}
+
+
+def _iso(dt: datetime | None, tz: ZoneInfo) -> str | None:
+    return None if dt is None else dt.astimezone(tz).isoformat(timespec="seconds")
+
+
+def _safe(text: str, limit: int = 120) -> str:
+    """Event text is untrusted: no control characters on the terminal."""
+    cleaned = "".join(c if c.isprintable() else " " for c in text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def plan_json(report, tz: ZoneInfo) -> dict:
+    by_interview: dict[str, list[Outcome]] = {}
+    for o in report.plan.outcomes:
+        by_interview.setdefault(o.interview, []).append(o)
+    interviews = []
+    for iv in report.interviews:
+        iid = interview_id(iv.calendar, iv.uid, iv.event.recurrence_id)
+        interviews.append({
+            "uid": iv.uid,
+            "recurrence_id": instant(iv.event.recurrence_id) or None,
+            "calendar": iv.calendar,
+            "title": iv.title,
+            "start": _iso(iv.start, tz),
+            "end": _iso(iv.end, tz),
+            "company": iv.company,
+            "position": iv.position,
+            "interviewers": [{"name": p.name, "email": p.email} for p in iv.interviewers],
+            "process": report.plan.processes.get(iid),
+            "decision_by": iv.decision_by.isoformat() if iv.decision_by else None,
+            "matched": iv.matched,
+            "actions": [{
+                "kind": o.kind, "due": _iso(o.due, tz), "state": o.state,
+                "to": list(o.to), "reason": o.reason,
+            } for o in by_interview.get(iid, [])],
+        })
+    known = {interview_id(iv.calendar, iv.uid, iv.event.recurrence_id) for iv in report.interviews}
+    on_hold = [{
+        "kind": o.kind, "interview": o.interview.replace("\x1f", " "), "due": _iso(o.due, tz),
+        "state": o.state, "to": list(o.to), "reason": o.reason,
+    } for o in report.plan.outcomes if o.interview not in known]
+    return {
+        "generated_at": _iso(report.now, tz),
+        "timezone": str(tz),
+        "interviews": interviews,
+        "ignored": [{"uid": i.uid, "title": i.event.title, "reason": i.reason} for i in report.ignored],
+        "other_followups": on_hold,
+        "problems": [str(p) for p in report.problems],
+        "account_errors": report.account_errors,
+    }
+
+
+def _when(dt: datetime, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).strftime("%a %Y-%m-%d %H:%M")
+
+
+def plan_text(report, tz: ZoneInfo) -> str:
+    data_by: dict[str, list[Outcome]] = {}
+    for o in report.plan.outcomes:
+        data_by.setdefault(o.interview, []).append(o)
+    lines = [f"Interviews found: {len(report.interviews)}  (times in {tz})"]
+    for iv in report.interviews:
+        lines.append("")
+        lines.append(f"  {_when(iv.start, tz)}  {_safe(iv.title)}  [{iv.calendar}]")
+        facts = [f"company: {_safe(iv.company, 60)}" if iv.company else "company: unknown"]
+        if iv.position:
+            facts.append(f"position: {_safe(iv.position, 60)}")
+        if iv.decision_by:
+            facts.append(f"decision by {iv.decision_by:%Y-%m-%d}")
+        lines.append("    " + " · ".join(facts))
+        if iv.interviewers:
+            people = ", ".join(_safe(f"{p.name} <{p.email}>" if p.email else p.name, 60) for p in iv.interviewers)
+            lines.append(f"    interviewers: {people}")
+        for o in data_by.get(interview_id(iv.calendar, iv.uid, iv.event.recurrence_id), []):
+            lines.append(_outcome_line(o, tz))
+    if report.ignored:
+        lines += ["", f"Ignored ({len(report.ignored)}):"]
+        lines += [f"  {_safe(i.event.title)}: {i.reason}" for i in report.ignored]
+    known = {interview_id(iv.calendar, iv.uid, iv.event.recurrence_id) for iv in report.interviews}
+    others = [o for o in report.plan.outcomes if o.interview not in known]
+    if others:
+        lines += ["", "Follow-ups of interviews no longer in a calendar:"]
+        lines += [_outcome_line(o, tz) for o in others]
+    if report.problems:
+        lines += ["", f"Could not read ({len(report.problems)}):"]
+        lines += [f"  {_safe(str(p), 300)}" for p in report.problems]
+    if report.account_errors:
+        lines += ["", "Accounts with problems:"]
+        lines += [f"  {name}: {why}" for name, why in report.account_errors.items()]
+    return "\n".join(lines)
+
+
+def _outcome_line(o: Outcome, tz: ZoneInfo) -> str:
+    to = f" to {', '.join(o.to)}" if o.to else ""
+    reason = f" ({_safe(o.reason)})" if o.reason else ""
+    return f"    - {LABELS[o.kind]}{to}: {o.state}, {_when(o.due, tz)}{reason}"
+
+
+def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: datetime) -> str:
+    records = sorted(records, key=lambda r: r.due)
+    lines = ["Accounts:"]
+    if not accounts:
+        lines.append("  (no pass has run yet)")
+    for name, (status, message, since) in sorted(accounts.items()):
+        lines.append(f"  {name}: {status} since {_when(since, tz)}" + (f": {message}" if message else ""))
+    upcoming = [r for r in records if r.state in ("planned", "pending")]
+    lines += ["", f"Upcoming follow-ups ({len(upcoming)}):"]
+    for r in upcoming:
+        state = "due now" if r.due <= now else "planned"
+        lines.append(f"  {_when(r.due, tz)}  {LABELS[r.kind]:<19} {state:<8} {r.recipient or ''}  {_safe(r.process, 50)}")
+    past = [r for r in records if r.state not in ("planned", "pending")]
+    lines += ["", f"Done and closed ({len(past)}):"]
+    for r in past[-50:]:
+        reason = f"  ({_safe(r.reason, 80)})" if r.reason else ""
+        lines.append(f"  {_when(r.due, tz)}  {LABELS[r.kind]:<19} {r.state:<9} {r.recipient or ''}  {_safe(r.process, 50)}{reason}")
+    return "\n".join(lines)
+
+
+def dumps(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)

@@ -1,0 +1,197 @@
+"""The state database (SQLite): follow-up records, scan cache, sync tokens.
+
+It is the only source of truth about what the daemon did. Every write is
+its own transaction with ``synchronous=FULL`` in WAL mode, so a record that
+says an effect happened survives a crash or power loss, and the intent of an
+effect is on disk before the provider is called.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import ConfigError
+from .model import Attendee, CalendarEvent
+from .planner import Record
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS actions (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    calendar TEXT NOT NULL,
+    target TEXT NOT NULL,
+    interview TEXT NOT NULL,
+    process TEXT NOT NULL,
+    due TEXT NOT NULL,
+    state TEXT NOT NULL,
+    recipient TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    cause TEXT NOT NULL DEFAULT '',
+    op TEXT,
+    ref TEXT,
+    etag TEXT,
+    content_hash TEXT,
+    message_id TEXT,
+    user_changed INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS actions_interview ON actions(interview);
+CREATE TABLE IF NOT EXISTS sync (
+    account TEXT PRIMARY KEY,
+    token TEXT,
+    total INTEGER,
+    scanned_at TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    calendar TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    rid TEXT NOT NULL,
+    start TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (calendar, uid, rid)
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    name TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    since TEXT NOT NULL
+);
+"""
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.astimezone(timezone.utc).isoformat()
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def event_to_json(e: CalendarEvent) -> str:
+    d = asdict(e)
+    for k in ("start", "end", "recurrence_id"):
+        d[k] = _iso(d[k])
+    return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+
+
+def event_from_json(text: str) -> CalendarEvent:
+    d = json.loads(text)
+    for k in ("start", "end", "recurrence_id"):
+        d[k] = _dt(d[k])
+    d["organizer"] = Attendee(**d["organizer"]) if d["organizer"] else None
+    d["attendees"] = tuple(Attendee(**a) for a in d["attendees"])
+    d["warnings"] = tuple(d["warnings"])
+    return CalendarEvent(**d)
+
+
+_RECORD_FIELDS = [f.name for f in fields(Record)]
+
+
+class State:
+    """One open state database. Not shared between threads."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.created = not self.path.exists()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA busy_timeout=5000")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"{self.path}: cannot open the state database: {exc}") from None
+        if version > SCHEMA_VERSION:
+            raise ConfigError(
+                f"{self.path}: state database is from a newer version (schema {version}); upgrade followup")
+        self.db.executescript(SCHEMA)
+        self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- records -----------------------------------------------------------
+
+    def records(self) -> dict[str, Record]:
+        cur = self.db.execute(f"SELECT {', '.join(_RECORD_FIELDS)} FROM actions")
+        out = {}
+        for row in cur:
+            d = dict(zip(_RECORD_FIELDS, row))
+            d["due"] = _dt(d["due"])
+            d["user_changed"] = bool(d["user_changed"])
+            out[d["key"]] = Record(**d)
+        return out
+
+    def put(self, rec: Record, now: datetime) -> None:
+        """Insert or replace one record, durably."""
+        values = [getattr(rec, f) for f in _RECORD_FIELDS]
+        values[_RECORD_FIELDS.index("due")] = _iso(rec.due)
+        values[_RECORD_FIELDS.index("user_changed")] = int(rec.user_changed)
+        names = ", ".join([*_RECORD_FIELDS, "updated_at"])
+        marks = ", ".join("?" * (len(_RECORD_FIELDS) + 1))
+        self.db.execute(f"INSERT OR REPLACE INTO actions ({names}) VALUES ({marks})",
+                        [*values, _iso(now)])
+
+    # -- scan cache and sync tokens -------------------------------------------
+
+    def sync_info(self, account: str) -> tuple[str | None, int | None]:
+        row = self.db.execute("SELECT token, total FROM sync WHERE account=?", (account,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def cached_events(self, calendar: str) -> list[CalendarEvent]:
+        cur = self.db.execute("SELECT data FROM events WHERE calendar=?", (calendar,))
+        return [event_from_json(row[0]) for row in cur]
+
+    def store_scan(self, calendar: str, events: Iterable[CalendarEvent], *, full: bool,
+                   removed_uids: Iterable[str], window_start: datetime, token: str | None,
+                   total: int | None, now: datetime) -> None:
+        """Merge a scan into the cache, in one transaction.
+
+        A full scan replaces what it covers (events starting inside the
+        window); events that started before the window are kept, since their
+        follow-ups can still be ahead. An incremental scan replaces the
+        events of every UID it names."""
+        events = list(events)
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            if full:
+                self.db.execute("DELETE FROM events WHERE calendar=? AND start>=?",
+                                (calendar, _iso(window_start)))
+            for uid in {*removed_uids, *(e.uid for e in events)}:
+                self.db.execute("DELETE FROM events WHERE calendar=? AND uid=?", (calendar, uid))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO events (calendar, uid, rid, start, data) VALUES (?,?,?,?,?)",
+                [(calendar, e.uid, _iso(e.recurrence_id) or "", _iso(e.start), event_to_json(e))
+                 for e in events])
+            if full:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO sync (account, token, total, scanned_at) VALUES (?,?,?,?)",
+                    (calendar, token, total, _iso(now)))
+            else:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO sync (account, token, total, scanned_at) VALUES "
+                    "(?,?,(SELECT total FROM sync WHERE account=?),?)",
+                    (calendar, token, calendar, _iso(now)))
+
+    def forget_token(self, account: str) -> None:
+        self.db.execute("UPDATE sync SET token=NULL WHERE account=?", (account,))
+
+    # -- account health ------------------------------------------------------
+
+    def set_account(self, name: str, status: str, message: str, now: datetime) -> None:
+        row = self.db.execute("SELECT status, since FROM accounts WHERE name=?", (name,)).fetchone()
+        since = row[1] if row and row[0] == status else _iso(now)
+        self.db.execute("INSERT OR REPLACE INTO accounts (name, status, message, since) VALUES (?,?,?,?)",
+                        (name, status, message, since))
+
+    def accounts(self) -> dict[str, tuple[str, str, datetime]]:
+        cur = self.db.execute("SELECT name, status, message, since FROM accounts")
+        return {r[0]: (r[1], r[2], _dt(r[3])) for r in cur}

@@ -1,0 +1,247 @@
+"""Whole passes through the ``followup`` command on a local calendar folder
+and Maildir: what lands where, and what the daemon leaves alone."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import sqlite3
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from daemon.errors import TransientError
+
+from .world import ME, ics_event
+
+NY = ZoneInfo("America/New_York")
+START = datetime(2026, 11, 16, 14, 0, tzinfo=NY)  # a Monday
+JANE = ("Jane Doe", "jane@acme.example")
+
+
+def acme(world, start=START, status="", description="", uid="acme-1@example.org", name="acme"):
+    return world.add(name, ics_event(
+        uid, "Phone Screen - Acme Corp (Backend Engineer)", start, organizer=JANE,
+        attendees=[(*JANE, "ACCEPTED"), ("Alex Morgan", ME, "ACCEPTED")],
+        description=description, status=status))
+
+
+def reply(world, name, sender, when, headers=""):
+    world.deliver(name, (
+        f"From: {sender}\r\nTo: {ME}\r\nSubject: Re: interview\r\n"
+        f"Date: {when.strftime('%a, %d %b %Y %H:%M:%S %z')}\r\n{headers}\r\nThanks!\r\n").encode())
+
+
+def states(world) -> dict[str, str]:
+    db = sqlite3.connect(world.root / "state.sqlite3")
+    try:
+        return {kind: state for kind, state in db.execute("SELECT kind, state FROM actions")}
+    finally:
+        db.close()
+
+
+def test_follow_ups_land_in_the_calendar_and_drafts(world):
+    acme(world)
+    before = world.snapshot()
+    assert world.once(START + timedelta(minutes=90)) == 0
+    (call,) = world.own_events()
+    assert b"X-FOLLOWUP-KEY" in call.read_bytes() and b"DTSTART:20261123T150000Z" in call.read_bytes()
+    assert world.drafts_list() == []  # the thank-you is due at 16:00
+    assert world.once(START + timedelta(hours=2, minutes=5)) == 0
+    (draft,) = world.drafts_list()
+    assert draft.name.endswith(":2,D")
+    msg = email.message_from_bytes(draft.read_bytes(), policy=email.policy.strict)
+    assert msg["To"] == "Jane Doe <jane@acme.example>" and msg["X-Followup-Key"]
+    assert "[specific topic you discussed]" in msg.get_content()
+    assert world.snapshot() == before  # source events and other mail untouched
+
+
+def test_running_twice_at_the_same_moment_changes_nothing(world):
+    acme(world)
+    now = START + timedelta(days=1)
+    world.once(now)
+    files = {p: p.read_bytes() for p in [*world.own_events(), *world.drafts_list()]}
+    db = sqlite3.connect(world.root / "state.sqlite3")
+    rows = list(db.execute("SELECT key, state, ref, etag, updated_at FROM actions ORDER BY key"))
+    db.close()
+    world.once(now)
+    assert {p: p.read_bytes() for p in [*world.own_events(), *world.drafts_list()]} == files
+    db = sqlite3.connect(world.root / "state.sqlite3")
+    assert list(db.execute("SELECT key, state, ref, etag, updated_at FROM actions ORDER BY key")) == rows
+    db.close()
+
+
+def test_a_call_event_the_user_moved_stays_where_the_user_put_it(world):
+    acme(world)
+    world.once(START + timedelta(hours=2))
+    (call,) = world.own_events()
+    moved = call.read_bytes().replace(b"DTSTART:20261123T150000Z", b"DTSTART:20261124T170000Z")
+    call.write_bytes(moved)
+    # the interview is rescheduled: the daemon would move its own call, but not the user's
+    acme(world, start=START + timedelta(days=1))
+    world.once(START + timedelta(days=1, hours=4))
+    assert call.read_bytes() == moved
+    assert "changed by you" in open_status(world)
+
+
+def open_status(world) -> str:
+    db = sqlite3.connect(world.root / "state.sqlite3")
+    try:
+        return " ".join(r for (r,) in db.execute("SELECT reason FROM actions"))
+    finally:
+        db.close()
+
+
+def test_rescheduled_interview_moves_the_daemons_own_call(world):
+    acme(world)
+    world.once(START + timedelta(hours=2))
+    acme(world, description="We will make a decision within two weeks.")
+    world.once(START + timedelta(hours=3))
+    (call,) = world.own_events()
+    assert b"DTSTART:20261201T150000Z" in call.read_bytes()  # first business day after 11-30
+
+
+def test_what_the_user_deleted_is_never_recreated(world):
+    acme(world)
+    world.once(START + timedelta(hours=3))
+    for path in [*world.own_events(), *world.drafts_list()]:
+        path.unlink()
+    for days in (0, 1, 8, 20):
+        world.once(START + timedelta(hours=3, days=days))
+    assert world.own_events() == []
+    assert [p for p in world.drafts_list() if b"Subject: Thank you for the interview" in p.read_bytes()] == []
+
+
+def test_a_reply_cancels_the_status_check(world):
+    acme(world)
+    world.once(START + timedelta(hours=3))
+    reply(world, "r1", "Jane Doe <jane@acme.example>", START + timedelta(days=2))
+    world.once(START + timedelta(days=15))  # past the status check's due time (11-30 09:00)
+    assert len(world.drafts_list()) == 1  # only the thank-you
+    assert states(world)["status_check_email"] == "cancelled"
+
+
+def test_anyone_at_the_company_domain_counts(world):
+    acme(world)
+    world.once(START + timedelta(hours=3))
+    reply(world, "r1", "HR <people@mail.acme.example>", START + timedelta(days=2))
+    world.once(START + timedelta(days=15))
+    assert states(world)["status_check_email"] == "cancelled"
+
+
+@pytest.mark.parametrize("header", [
+    "Auto-Submitted: auto-replied\r\n", "X-Autoreply: yes\r\n", "X-Autorespond: yes\r\n",
+    "Precedence: auto_reply\r\n",
+])
+def test_an_auto_reply_does_not_count(world, header):
+    acme(world)
+    world.once(START + timedelta(hours=3))
+    reply(world, "r1", "jane@acme.example", START + timedelta(days=2), header)
+    world.once(START + timedelta(days=15))
+    assert states(world)["status_check_email"] == "done"
+    assert len(world.drafts_list()) == 2
+
+
+def test_a_reply_after_the_status_check_was_drafted_deletes_the_unchanged_draft(world):
+    acme(world)
+    world.once(START + timedelta(hours=3))
+    world.once(START + timedelta(days=14, hours=20))  # 11-30 10:00: status check drafted
+    status = [p for p in world.drafts_list() if b"Checking in" in p.read_bytes()]
+    assert len(status) == 1
+    reply(world, "r1", "jane@acme.example", START + timedelta(days=15))
+    world.once(START + timedelta(days=15, hours=1))
+    assert not status[0].exists()
+    assert states(world)["status_check_email"] == "cancelled"
+
+
+def test_a_status_check_draft_the_user_edited_is_kept_after_a_reply(world):
+    acme(world)
+    world.once(START + timedelta(hours=3))
+    world.once(START + timedelta(days=14, hours=20))
+    (status,) = [p for p in world.drafts_list() if b"Checking in" in p.read_bytes()]
+    status.write_bytes(status.read_bytes() + b"P.S. my own words\r\n")
+    reply(world, "r1", "jane@acme.example", START + timedelta(days=15))
+    world.once(START + timedelta(days=15, hours=1))
+    assert status.exists() and status.read_bytes().endswith(b"my own words\r\n")
+
+
+def test_a_cancelled_interview_removes_the_unchanged_call_event(world):
+    acme(world)
+    world.once(START + timedelta(hours=3))
+    assert len(world.own_events()) == 1
+    acme(world, status="CANCELLED")
+    world.once(START + timedelta(hours=4))
+    assert world.own_events() == []
+    assert states(world)["follow_up_call"] == "cancelled"
+    assert len(world.drafts_list()) == 1  # the thank-you draft stays
+
+
+def test_a_later_round_moves_the_call_to_the_later_round(world):
+    acme(world)
+    world.once(START + timedelta(hours=3))
+    (first_call,) = world.own_events()
+    world.add("acme2", ics_event("acme-2@example.org", "Onsite - Acme Corp (Backend Engineer)",
+                                 START + timedelta(days=3), organizer=JANE,
+                                 attendees=[(*JANE, "ACCEPTED"), ("Alex", ME, "ACCEPTED")]))
+    world.once(START + timedelta(days=3, hours=3))
+    (second_call,) = world.own_events()
+    assert second_call != first_call and not first_call.exists()
+    assert b"DTSTART:20261126" not in second_call.read_bytes()  # Thanksgiving skipped
+    assert b"DTSTART:20261127T150000Z" in second_call.read_bytes()
+
+
+def test_a_calendar_that_suddenly_reads_empty_stops_that_account(world, capsys):
+    for i in range(4):
+        acme(world, start=START + timedelta(days=i), uid=f"a{i}@x", name=f"a{i}")
+    world.once(START + timedelta(days=4))
+    events = world.own_events()
+    assert events
+    for p in world.cal.glob("a*.ics"):
+        p.unlink()
+    capsys.readouterr()
+    assert world.once(START + timedelta(days=4, hours=1)) == 1
+    assert "reads as empty" in capsys.readouterr().err
+    assert world.own_events() == events  # nothing withdrawn
+
+
+def test_a_lost_state_database_adopts_what_exists(world):
+    acme(world)
+    world.once(START + timedelta(hours=3))
+    files = sorted(p.name for p in [*world.own_events(), *world.drafts_list()])
+    for p in world.root.glob("state.sqlite3*"):
+        p.unlink()
+    world.once(START + timedelta(hours=3))
+    assert sorted(p.name for p in [*world.own_events(), *world.drafts_list()]) == files
+
+
+def test_a_write_that_happened_before_a_dropped_connection_is_not_repeated(world, monkeypatch):
+    from connectors.local.calendar import LocalCalendar
+
+    real = LocalCalendar.create_event
+
+    def dropped_after_write(self, event):
+        real(self, event)
+        raise TransientError("connection reset")
+
+    acme(world)
+    monkeypatch.setattr(LocalCalendar, "create_event", dropped_after_write)
+    assert world.once(START + timedelta(hours=3)) == 1
+    monkeypatch.setattr(LocalCalendar, "create_event", real)
+    assert states(world)["follow_up_call"] == "pending"
+    assert world.once(START + timedelta(hours=3)) == 0
+    assert len(world.own_events()) == 1
+    assert states(world)["follow_up_call"] == "done"
+
+
+def test_one_broken_account_does_not_stop_the_others(world):
+    acme(world)
+    world.config.write_text(world.config.read_text() + """
+[[calendars]]
+name = "gone"
+type = "local"
+path = "no-such-folder"
+mailbox = "mail"
+""")
+    assert world.once(START + timedelta(hours=3)) == 1
+    assert len(world.own_events()) == 1 and len(world.drafts_list()) == 1
