@@ -1,0 +1,120 @@
+"""The command line: output shapes, messages for bad input, the demo."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from daemon import cli
+
+from .world import ME, ics_event
+
+NY = ZoneInfo("America/New_York")
+START = datetime(2026, 11, 16, 14, 0, tzinfo=NY)
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "ics-wild"
+
+
+def test_plan_json_has_the_documented_shape(world, capsys):
+    world.add("a", ics_event("a@x", "Onsite interview — Initech, Product Manager", START,
+                             organizer=("Sam Lee", "sam@initech.example"),
+                             attendees=[("Sam Lee", "sam@initech.example", "ACCEPTED"), ("Me", ME, "ACCEPTED")],
+                             description="We will get back to you by December 4."))
+    world.add("b", ics_event("b@x", "Interview prep", START))
+    data = world.plan(START - timedelta(days=1), capsys)
+    assert set(data) >= {"generated_at", "timezone", "interviews", "ignored"}
+    assert data["timezone"] == "America/New_York"
+    assert data["generated_at"].endswith("-05:00")
+    (iv,) = data["interviews"]
+    assert set(iv) >= {"uid", "recurrence_id", "calendar", "title", "start", "end", "company", "position",
+                       "interviewers", "process", "decision_by", "matched", "actions"}
+    assert iv["company"] == "Initech" and iv["position"] == "Product Manager"
+    assert iv["decision_by"] == "2026-12-04" and iv["recurrence_id"] is None
+    assert iv["interviewers"] == [{"name": "Sam Lee", "email": "sam@initech.example"}]
+    kinds = {a["kind"]: a for a in iv["actions"]}
+    assert set(kinds) == {"thank_you_email", "handwritten_note", "follow_up_call", "status_check_email"}
+    assert kinds["follow_up_call"]["due"] == "2026-12-07T10:00:00-05:00"  # first business day after Dec 4
+    assert kinds["thank_you_email"]["due"] == "2026-11-16T16:00:00-05:00"
+    assert all(a["state"] in {"planned", "due", "done", "cancelled", "expired", "skipped"} for a in iv["actions"])
+    assert data["ignored"] == [{"uid": "b@x", "title": "Interview prep", "reason": "the title contains 'prep'"}]
+
+
+def test_plan_changes_nothing_in_the_calendar_or_mailbox(world, capsys):
+    world.add("a", ics_event("a@x", "Interview at Acme", START, organizer=("J", "j@acme.example")))
+    world.plan(START + timedelta(days=20), capsys)
+    assert world.own_events() == [] and world.drafts_list() == []
+
+
+def test_a_bad_config_lists_every_problem_without_a_traceback(tmp_path, capsys):
+    bad = tmp_path / "config.toml"
+    bad.write_text('[me]\ntimezone = "Europe/Berln"\nemail = "x"\n[scan]\ninterval = "often"\n')
+    assert cli.main(["--config", str(bad), "plan"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "me.timezone" in err and "scan.interval" in err and "calendars" in err
+
+
+def test_a_missing_config_names_the_file(tmp_path, capsys):
+    assert cli.main(["--config", str(tmp_path / "nope.toml"), "status"]) == 2
+    assert "nope.toml" in capsys.readouterr().err
+
+
+def test_bad_now_is_a_clear_message(world, capsys):
+    assert cli.main(["--config", str(world.config), "plan", "--now", "yesterday"]) == 2
+    assert "--now" in capsys.readouterr().err
+
+
+def test_hostile_event_text_stays_text(world, capsys):
+    title = "Interview {0.__class__} ${HOME} {{7*7}} =?utf-8?q?x?= \u2028Bcc: evil@x.example - Acme"
+    world.add("h", ics_event("h@x", title.replace("\u2028", "\\n"), START, organizer=("Eve\\nBcc: x", "eve@acme.example"),
+                             attendees=[("Eve", "eve@acme.example", "ACCEPTED")]))
+    assert world.once(START + timedelta(hours=3)) == 0
+    (draft,) = world.drafts_list()
+    msg = email.message_from_bytes(draft.read_bytes(), policy=email.policy.strict)
+    assert sorted(msg.keys()) == sorted(["From", "To", "Subject", "Date", "Message-ID", "MIME-Version",
+                                         "X-Followup-Key", "Content-Type", "Content-Transfer-Encoding"])
+    assert msg["To"].addresses[0].addr_spec == "eve@acme.example"
+    capsys.readouterr()
+    world.run("plan")
+    out = capsys.readouterr().out
+    assert "{0.__class__}" in out and "\x1b" not in out
+
+
+def test_status_and_check(world, capsys):
+    world.add("a", ics_event("a@x", "Interview at Acme", START, organizer=("J", "j@acme.example")))
+    world.once(START + timedelta(hours=3))
+    capsys.readouterr()
+    assert world.run("status") == 0
+    out = capsys.readouterr().out
+    assert "personal: ok" in out and "follow-up call" in out
+    assert world.run("check") == 0
+    out = capsys.readouterr().out
+    assert "personal: ok" in out and "mail: ok" in out
+
+
+def test_demo_runs_from_the_installed_command(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "daemon.cli", "demo", "--dir", str(tmp_path / "d")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Follow-up events" in result.stdout and "Draft emails" in result.stdout
+    assert list((tmp_path / "d" / "calendar").glob("followup-*.ics"))
+    assert list((tmp_path / "d" / "Mail" / "Drafts" / "cur").iterdir())
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared ics-wild corpus is not beside this checkout")
+@pytest.mark.parametrize("folder", ["icalendar", "recurring-ical-events"])
+def test_the_wild_corpus_plans_without_a_crash(tmp_path, capsys, folder):
+    from .world import World
+
+    w = World(tmp_path)
+    w.config.write_text(w.config.read_text().replace('path = "calendar"', f'path = "{CORPUS / folder}"\nwrite_to = "calendar"'))
+    capsys.readouterr()
+    assert w.run("plan", "--now", "2019-03-01T12:00") == 0
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err + out.out
