@@ -20,7 +20,7 @@ from .detection import Ignored, Interview, classify
 from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
 from .executor import Applied, Executor
 from .keys import content_hash
-from .model import Problem, Reply
+from .model import CalendarEvent, Problem, Reply
 from .planner import Plan, PlanInput, Record
 from .settings import AccountConfig, Settings
 from .state import State
@@ -120,20 +120,25 @@ class Engine:
                 "nothing was changed. If you emptied it on purpose, run "
                 f"'followup run --once --accept-empty {name}'"))
             return
-        me = self.settings.me.addresses
-        relevant = [e for e in result.events
-                    if classify(e, name, self.settings.detection, me, self.tz) is not None]
+        relevant = [e for e in result.events if self._classify(e, name, report) is not None]
         self.state.store_scan(name, relevant, full=result.full, removed_uids=result.removed_uids,
                               window_start=start, token=result.sync_token,
                               total=result.total if result.total is not None else len(result.events),
                               now=now)
         self.state.set_account(name, "ok", "", now)
 
+    def _classify(self, event: CalendarEvent, calendar: str, report: PassReport) -> Interview | Ignored | None:
+        """``classify``, but an event that trips it is reported, never fatal."""
+        try:
+            return classify(event, calendar, self.settings.detection, self.settings.me.addresses, self.tz)
+        except Exception as exc:  # noqa: BLE001 - one bad event never stops a scan
+            report.problems.append(Problem(event.source or calendar, f"could not be understood: {exc!r}", event.uid))
+            return None
+
     def _detect(self, report: PassReport) -> None:
-        me = self.settings.me.addresses
         for name in self.calendars:
             for event in self.state.cached_events(name):
-                found = classify(event, name, self.settings.detection, me, self.tz)
+                found = self._classify(event, name, report)
                 if isinstance(found, Interview):
                     report.interviews.append(found)
                 elif isinstance(found, Ignored):

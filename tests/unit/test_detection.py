@@ -168,3 +168,26 @@ def test_configured_keywords_and_exclusions():
 def test_hostile_title_is_just_text():
     found = run(event("Interview {0.__class__} ${HOME} {{7*7}}\r\nBcc: x@evil.example"))
     assert isinstance(found, Interview)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from daemon.compose import Composer  # noqa: E402
+from daemon.settings import Me  # noqa: E402
+
+COMPOSER = Composer.load(Me(name="Alex", email="me@example.org"), None)
+words = st.sampled_from(["Interview", "Phone screen", "bei", "with", "-", "—", ":", "(", ")", ",", "Acme",
+                         "{0}", "${x}", "\u2028", "\r\n", "=?", "decision within", "by December 40",
+                         "+1 555", "hear back in 99999 days"])
+text = st.lists(st.one_of(words, st.text(max_size=12)), max_size=12).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=text, description=text, name=st.text(max_size=30))
+def test_any_event_text_is_classified_and_rendered_without_error(title, description, name):
+    ev = event(title, description, attendees=[person("x@acme.example", name)])
+    found = run(ev)
+    if isinstance(found, Interview):
+        COMPOSER.event("follow_up_call", "k", found, found.start, timedelta(minutes=15))
+        draft = COMPOSER.draft("thank_you_email", "k", found, found.interviewers, found.end)
+        assert draft.raw.count(b"\r\nX-Followup-Key:") == 1
