@@ -1,0 +1,498 @@
+"""A calendar in a folder of ``.ics`` files (a vdir, as written by vdirsyncer,
+khal, Evolution or a calendar export) or in one ``.ics`` file.
+
+Source files are only ever read. The daemon's follow-ups are files of their
+own, ``followup-<sha256(key)[:32]>.ics`` in ``write_to``: the name follows
+from the key, so a follow-up cannot be created twice, and the etag is the
+SHA-256 of the file's bytes, so any edit by the user is noticed.
+
+Incremental scans compare each file's (name, mtime_ns, size, inode) with the
+sync token of the previous scan: an unchanged folder costs one directory
+listing and a ``stat`` per file, and only changed files are parsed again.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import hashlib
+import json
+import os
+import re
+import stat
+import tempfile
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+
+from daemon.connector import Calendar, Context, Option
+from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.ical import parse_ics
+from daemon.icalout import build_followup_ics, read_followup_ics
+from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
+
+OWN_NAME = re.compile(r"^followup-[0-9a-f]{32}\.ics$")
+_TOKEN_PREFIX = "local1."
+
+
+def own_file_name(key: str) -> str:
+    """The file name of the follow-up with ``key``."""
+    return f"followup-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.ics"
+
+
+@dataclass(frozen=True)
+class _File:
+    path: Path
+    mtime_ns: int
+    size: int
+    inode: int
+
+    @property
+    def signature(self) -> list[int]:
+        return [self.mtime_ns, self.size, self.inode]
+
+
+class LocalCalendar(Calendar):
+    """``type = "local"``: a vdir folder of ``.ics`` files or one ``.ics`` file."""
+
+    options = {
+        "path": Option(str, required=True, help=(
+            "A folder of .ics files (a vdir) or a single .ics file. Relative "
+            "paths are relative to the config file; ~ is expanded.")),
+        "write_to": Option(str, help=(
+            "The folder the follow-up events are written to. Required when "
+            "path is a single file; defaults to path when it is a folder.")),
+    }
+
+    def __init__(self, name: str, config: dict[str, Any], context: Context):
+        super().__init__(name, config, context)
+        raw_path = config.get("path")
+        if not isinstance(raw_path, str) or not raw_path.strip():
+            raise ConfigError(f"calendar {name!r}: path is required (a folder or .ics file)")
+        self.path = self._resolve(raw_path)
+        write_to = config.get("write_to")
+        if isinstance(write_to, str) and write_to.strip():
+            self.write_to = self._resolve(write_to)
+        elif self._is_single_file():
+            raise ConfigError(
+                f"calendar {name!r}: write_to is required when path is a single file "
+                f"({self.path}); name a folder for the follow-up events")
+        else:
+            self.write_to = self.path
+
+    def _resolve(self, value: str) -> Path:
+        path = Path(os.path.expanduser(value.strip()))
+        return path if path.is_absolute() else Path(self.context.base_dir) / path
+
+    def _is_single_file(self) -> bool:
+        if self.path.exists():
+            return not self.path.is_dir()
+        return self.path.suffix.lower() == ".ics"
+
+    # -- scanning -------------------------------------------------------------
+
+    def check(self) -> str:
+        """Count the source files and check that follow-ups can be written."""
+        files = self._list_sources()
+        target = self.write_to
+        if target.exists():
+            if not target.is_dir():
+                raise ConnectorError(f"write_to {target} is not a folder")
+            if not os.access(target, os.W_OK | os.X_OK):
+                raise ConnectorError(f"cannot write follow-ups to {target}: permission denied")
+        count = len(files)
+        return f"{count} .ics file{'' if count == 1 else 's'}, follow-ups go to {target}"
+
+    def scan(self, start: datetime, end: datetime, tz: tzinfo,
+             sync_token: str | None = None) -> ScanResult:
+        """Read the events of every source file that overlap [start, end).
+
+        With a token from a scan over the same window only changed files are
+        read (``full=False``); any other token means a full scan.
+        """
+        files = self._list_sources()
+        window = self._window(start, end, tz)
+        previous = _decode_token(sync_token, window) if sync_token else None
+        if previous is None:
+            return self._full_scan(files, start, end, tz, window)
+        return self._incremental_scan(files, previous, sync_token, start, end, tz, window)
+
+    def _full_scan(self, files: dict[str, _File], start, end, tz, window) -> ScanResult:
+        events: list[CalendarEvent] = []
+        problems: list[Problem] = []
+        table: dict[str, list] = {}
+        for name in sorted(files):
+            found = self._read(files[name], start, end, tz, problems)
+            if found is None:
+                continue  # vanished while we looked
+            events.extend(found)
+            table[name] = [*files[name].signature, sorted({e.uid for e in found})]
+        return ScanResult(events=events, problems=problems, full=True, total=len(events),
+                          sync_token=_encode_token(window, table))
+
+    def _incremental_scan(self, files: dict[str, _File], previous: dict[str, list],
+                          token: str, start, end, tz, window) -> ScanResult:
+        changed = {name for name, f in files.items()
+                   if name not in previous or previous[name][:3] != f.signature}
+        gone = set(previous) - set(files)
+        if not changed and not gone:
+            return ScanResult(full=False, sync_token=token)  # nothing to parse
+
+        table = {name: previous[name] for name in files if name not in changed}
+        events: list[CalendarEvent] = []
+        problems: list[Problem] = []
+        old_uids = {uid for name in changed | gone if name in previous
+                    for uid in previous[name][3]}
+        touched = set(old_uids)
+        to_read = set(changed)
+        read: set[str] = set()
+        # A UID split over several files (not vdir style, but possible) must be
+        # delivered whole: read the unchanged files sharing a touched UID too.
+        while to_read:
+            for name in sorted(to_read):
+                read.add(name)
+                before = len(problems)
+                found = self._read(files[name], start, end, tz, problems)
+                if found is None:
+                    table.pop(name, None)
+                    continue
+                events.extend(found)
+                uids = {e.uid for e in found} | _still_there(previous.get(name),
+                                                              found, problems[before:])
+                table[name] = [*files[name].signature, sorted(uids)]
+                touched.update(uids)
+            to_read = {name for name, entry in table.items()
+                       if name not in read and touched.intersection(entry[3])}
+        present = {uid for entry in table.values() for uid in entry[3]}
+        return ScanResult(events=events, problems=problems, full=False,
+                          removed_uids=old_uids - present,
+                          sync_token=_encode_token(window, table))
+
+    def _read(self, file: _File, start, end, tz, problems: list[Problem]
+              ) -> list[CalendarEvent] | None:
+        """The events of one source file; None if it is gone."""
+        try:
+            data = file.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            problems.append(Problem(str(file.path), f"cannot be read: {_os_reason(exc)}"))
+            return []
+        events, found_problems = parse_ics(data, str(file.path), start, end, tz)
+        problems.extend(found_problems)
+        return events
+
+    def _list_sources(self) -> dict[str, _File]:
+        """name -> file for every source ``.ics`` file (the daemon's own and
+        hidden files left out). Raises ``ConnectorError`` if ``path`` is
+        missing or cannot be listed."""
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            raise ConnectorError(f"calendar folder or file {self.path} does not exist") from None
+        except OSError as exc:
+            raise ConnectorError(f"cannot open {self.path}: {_os_reason(exc)}") from None
+        if stat.S_ISREG(info.st_mode):
+            return {self.path.name: _File(self.path, info.st_mtime_ns, info.st_size, info.st_ino)}
+        if not stat.S_ISDIR(info.st_mode):
+            raise ConnectorError(f"{self.path} is neither a folder nor a file")
+        files: dict[str, _File] = {}
+        try:
+            with os.scandir(self.path) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if (name.startswith(".") or not name.lower().endswith(".ics")
+                            or OWN_NAME.match(name)):
+                        continue
+                    try:
+                        st = entry.stat()  # follows symlinks
+                    except OSError:
+                        continue  # a dangling link or a file deleted meanwhile
+                    if stat.S_ISREG(st.st_mode):
+                        files[name] = _File(Path(entry.path), st.st_mtime_ns,
+                                            st.st_size, st.st_ino)
+        except OSError as exc:
+            raise ConnectorError(f"cannot list {self.path}: {_os_reason(exc)}") from None
+        return files
+
+    def _window(self, start: datetime, end: datetime, tz: tzinfo) -> list[str]:
+        return [str(self.path), start.isoformat(), end.isoformat(),
+                getattr(tz, "key", None) or str(tz)]
+
+    # -- the daemon's own events ----------------------------------------------
+
+    def list_own(self) -> list[StoredItem]:
+        """Every ``followup-*.ics`` file in ``write_to`` that still carries the
+        key its name was made from."""
+        try:
+            with os.scandir(self.write_to) as entries:
+                names = sorted(e.name for e in entries if OWN_NAME.match(e.name))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise ConnectorError(f"cannot list {self.write_to}: {_os_reason(exc)}") from None
+        items = []
+        for name in names:
+            data = self._read_own(name)
+            item = _item(name, data) if data is not None else None
+            if item is not None:
+                items.append(item)
+        return items
+
+    def find_own(self, key: str) -> StoredItem | None:
+        """The follow-up with ``key`` as it is on disk now, or None."""
+        name = own_file_name(key)
+        data = self._read_own(name)
+        if data is None:
+            return None
+        item = _item(name, data)
+        return item if item is not None and item.key == key else None
+
+    def create_event(self, event: FollowupEvent) -> StoredItem:
+        """Write the follow-up unless it exists already; never two copies.
+
+        The file is written to a temporary name first and then hard-linked to
+        its final name, which fails if the name exists: of two writers only
+        one can create it, and readers never see half a file.
+        """
+        name = own_file_name(event.key)
+        data = self._read_own(name)
+        if data is not None:
+            return self._existing(name, data, event.key)
+        new = build_followup_ics(event, _uid(name), _now())
+        self._ensure_folder()
+        if not self._create_exclusive(self.write_to / name, new):
+            data = self._read_own(name)  # somebody else was quicker
+            if data is None:
+                raise ConnectorError(f"{self.write_to / name} appeared and vanished while "
+                                     "it was being written; try again")
+            return self._existing(name, data, event.key)
+        return _item(name, new) or _fail_read_back(self.write_to / name)
+
+    def update_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
+        """Replace the follow-up if its file is still exactly as ``item`` saw it."""
+        if event.key != item.key:
+            raise ConnectorError("a follow-up's key cannot change on update "
+                                 f"({item.key!r} -> {event.key!r})")
+        name = _checked_ref(item.ref)
+        self._expect_etag(name, item)
+        new = build_followup_ics(event, _uid(name), _now())
+        path = self.write_to / name
+        temp = self._write_temp(new)
+        try:
+            os.replace(temp, path)
+        except OSError as exc:
+            _remove(temp)
+            raise ConnectorError(f"cannot write {path}: {_os_reason(exc)}") from None
+        _sync_folder(self.write_to)
+        return _item(name, new) or _fail_read_back(path)
+
+    def delete_event(self, item: StoredItem) -> None:
+        """Delete the follow-up if it is unchanged; nothing if it is gone."""
+        name = _checked_ref(item.ref)
+        try:
+            self._expect_etag(name, item)
+        except _Gone:
+            return
+        try:
+            os.unlink(self.write_to / name)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise ConnectorError(f"cannot delete {self.write_to / name}: {_os_reason(exc)}") \
+                from None
+        _sync_folder(self.write_to)
+
+    def _existing(self, name: str, data: bytes, key: str) -> StoredItem:
+        item = _item(name, data)
+        if item is None or item.key != key:
+            raise Conflict(f"{self.write_to / name} exists but no longer holds the follow-up "
+                           f"{key!r} (edited by hand?); it is left alone")
+        return item
+
+    def _expect_etag(self, name: str, item: StoredItem) -> None:
+        data = self._read_own(name)
+        if data is None:
+            raise _Gone(f"{self.write_to / name} was deleted")
+        elif _etag(data) != item.etag:
+            raise Conflict(f"{self.write_to / name} was changed since it was written; "
+                           "it is left alone")
+
+    def _read_own(self, name: str) -> bytes | None:
+        try:
+            return (self.write_to / name).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ConnectorError(f"cannot read {self.write_to / name}: {_os_reason(exc)}") \
+                from None
+
+    def _ensure_folder(self) -> None:
+        try:
+            self.write_to.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConnectorError(f"cannot create {self.write_to}: {_os_reason(exc)}") from None
+
+    def _write_temp(self, data: bytes) -> str:
+        """A fsynced temporary file in ``write_to`` holding ``data``. Its name
+        starts with a dot and does not end in .ics, so no scan picks it up."""
+        try:
+            fd, temp = tempfile.mkstemp(prefix=".followup-", suffix=".tmp", dir=self.write_to)
+        except OSError as exc:
+            raise ConnectorError(f"cannot write to {self.write_to}: {_os_reason(exc)}") from None
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            _remove(temp)
+            raise ConnectorError(f"cannot write to {self.write_to}: {_os_reason(exc)}") from None
+        return temp
+
+    def _create_exclusive(self, path: Path, data: bytes) -> bool:
+        """Create ``path`` with ``data`` unless it exists; False if it does."""
+        temp = self._write_temp(data)
+        try:
+            try:
+                os.link(temp, path)
+            except FileExistsError:
+                return False
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP,
+                                     errno.ENOSYS, errno.EMLINK, errno.EXDEV):
+                    raise ConnectorError(f"cannot write {path}: {_os_reason(exc)}") from None
+                # no hard links here (some network and FAT file systems)
+                return _create_with_o_excl(path, data)
+        finally:
+            _remove(temp)
+        _sync_folder(path.parent)
+        return True
+
+
+class _Gone(Conflict):
+    """The follow-up's file no longer exists."""
+
+
+# -- helpers --------------------------------------------------------------------
+
+
+def _still_there(entry: list | None, found: list[CalendarEvent],
+                 problems: list[Problem]) -> set[str]:
+    """UIDs a changed file held before that cannot be read now. They are not
+    reported as removed: a file caught half-written or broken by an editor
+    must not make its events look deleted."""
+    if entry is None:
+        return set()
+    errors = [p for p in problems if p.severity == "error"]
+    if not found and any(p.uid is None for p in errors):
+        return set(entry[3])  # the whole file is unreadable
+    return set(entry[3]) & {p.uid for p in errors}
+
+
+def _uid(name: str) -> str:
+    return f"{name.removesuffix('.ics')}@interview-followup"
+
+
+def _etag(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _item(name: str, data: bytes) -> StoredItem | None:
+    """The stored item in a follow-up file, or None when the file does not
+    hold the key its name was made from (it is not the daemon's any more)."""
+    parsed = read_followup_ics(data)
+    if parsed is None:
+        return None
+    key, start, end, title = parsed
+    if own_file_name(key) != name:
+        return None
+    return StoredItem(key=key, ref=name, etag=_etag(data), start=start, end=end, title=title)
+
+
+def _fail_read_back(path: Path) -> StoredItem:
+    raise ConnectorError(f"{path} was written but cannot be read back")
+
+
+def _checked_ref(ref: str) -> str:
+    if not OWN_NAME.match(ref or ""):
+        raise ConnectorError(f"{ref!r} is not the name of a follow-up file")
+    return ref
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _create_with_o_excl(path: Path, data: bytes) -> bool:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise ConnectorError(f"cannot write {path}: {_os_reason(exc)}") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        _remove(str(path))
+        raise ConnectorError(f"cannot write {path}: {_os_reason(exc)}") from None
+    _sync_folder(path.parent)
+    return True
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a new, replaced or removed name durable."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # not every file system can sync a directory
+    finally:
+        os.close(fd)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _encode_token(window: list[str], table: dict[str, list]) -> str:
+    """window and name -> [mtime_ns, size, inode, [uids]] as a compact string."""
+    raw = json.dumps({"w": window, "f": table}, separators=(",", ":"), sort_keys=True)
+    packed = base64.urlsafe_b64encode(zlib.compress(raw.encode("utf-8"), 6)).decode("ascii")
+    return _TOKEN_PREFIX + packed
+
+
+def _decode_token(token: str, window: list[str]) -> dict[str, list] | None:
+    """The file table of a token issued for ``window``, or None (full scan)."""
+    if not token.startswith(_TOKEN_PREFIX):
+        return None
+    try:
+        raw = zlib.decompress(base64.urlsafe_b64decode(token[len(_TOKEN_PREFIX):]))
+        content = json.loads(raw)
+        if content.get("w") != window:
+            return None
+        table = content["f"]
+        for name, entry in table.items():
+            if (not isinstance(name, str) or not isinstance(entry, list) or len(entry) != 4
+                    or not all(isinstance(n, int) for n in entry[:3])
+                    or not isinstance(entry[3], list)
+                    or not all(isinstance(u, str) for u in entry[3])):
+                return None
+        return table
+    except Exception:  # anything unreadable just means a full scan
+        return None
