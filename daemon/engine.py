@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,9 @@ from .timing import BusinessDays
 
 log = logging.getLogger("followup")
 
+# Interviews older than this have no follow-up left (the latest, a status
+# check after a far decision date, is well inside it).
+CACHE_DAYS = timedelta(days=400)
 # A calendar that read as holding at least this many events and now reads
 # as empty is not believed (a broken sync, an unmounted folder).
 EMPTY_BRAKE = 3
@@ -42,6 +45,16 @@ class PassReport:
     problems: list[Problem] = field(default_factory=list)
     account_errors: dict[str, str] = field(default_factory=dict)
     applied: Applied | None = None
+
+
+def scan_window(now: datetime, lookback: timedelta, lookahead: timedelta) -> tuple[datetime, datetime]:
+    """The scan window, widened to whole UTC days: it stays the same all day,
+    so sync tokens tied to a window stay valid from one scan to the next."""
+    def day(moment: datetime) -> datetime:
+        utc = moment.astimezone(timezone.utc)
+        return utc.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    return day(now - lookback), day(now + lookahead) + timedelta(days=1)
 
 
 class Engine:
@@ -101,7 +114,7 @@ class Engine:
 
     def _scan_calendar(self, name: str, cal: Calendar, report: PassReport) -> None:
         now = report.now
-        start, end = now - self.settings.scan.lookback, now + self.settings.scan.lookahead
+        start, end = scan_window(now, self.settings.scan.lookback, self.settings.scan.lookahead)
         token, previous_total = self.state.sync_info(name)
         try:
             try:
@@ -113,8 +126,10 @@ class Engine:
             self._fail(report, name, exc)
             return
         report.problems.extend(result.problems)
-        if (result.full and not result.events and (previous_total or 0) >= EMPTY_BRAKE
-                and name not in self.accept_empty):
+        total = result.total
+        if total is None and result.full:
+            total = len({e.uid for e in result.events})
+        if total == 0 and (previous_total or 0) >= EMPTY_BRAKE and name not in self.accept_empty:
             self._fail(report, name, ConnectorError(
                 f"the calendar now reads as empty but held {previous_total} events at the last scan; "
                 "nothing was changed. If you emptied it on purpose, run "
@@ -123,8 +138,8 @@ class Engine:
         relevant = [e for e in result.events if self._classify(e, name, report) is not None]
         self.state.store_scan(name, relevant, full=result.full, removed_uids=result.removed_uids,
                               window_start=start, token=result.sync_token,
-                              total=result.total if result.total is not None else len(result.events),
-                              now=now)
+                              total=total, now=now)
+        self.state.prune_events(now - CACHE_DAYS)
         self.state.set_account(name, "ok", "", now)
 
     def _classify(self, event: CalendarEvent, calendar: str, report: PassReport) -> Interview | Ignored | None:

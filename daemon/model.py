@@ -71,9 +71,10 @@ class ScanResult:
     all occurrences of every UID that changed since ``sync_token`` was issued,
     and ``removed_uids`` the UIDs that disappeared; other UIDs are unchanged.
     ``sync_token`` is opaque to the core and handed back on the next scan.
-    ``total`` counts the events the calendar holds in the window (full scans),
-    which the core compares with the previous scan to refuse to act on a
-    calendar that suddenly reads as empty.
+    ``total`` is the number of distinct UIDs the calendar holds in the window
+    after this scan (None: unknown, or unchanged since the last scan). The
+    core compares it with the previous scan's to refuse to act on a calendar
+    that suddenly reads as empty.
     """
 
     events: list[CalendarEvent] = field(default_factory=list)

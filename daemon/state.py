@@ -171,15 +171,16 @@ class State:
                 "INSERT OR REPLACE INTO events (calendar, uid, rid, start, data) VALUES (?,?,?,?,?)",
                 [(calendar, e.uid, _iso(e.recurrence_id) or "", _iso(e.start), event_to_json(e))
                  for e in events])
-            if full:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO sync (account, token, total, scanned_at) VALUES (?,?,?,?)",
-                    (calendar, token, total, _iso(now)))
-            else:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO sync (account, token, total, scanned_at) VALUES "
-                    "(?,?,(SELECT total FROM sync WHERE account=?),?)",
-                    (calendar, token, calendar, _iso(now)))
+            # an unknown total (None) keeps the last one known
+            self.db.execute(
+                "INSERT OR REPLACE INTO sync (account, token, total, scanned_at) VALUES "
+                "(?,?,COALESCE(?,(SELECT total FROM sync WHERE account=?)),?)",
+                (calendar, token, total, calendar, _iso(now)))
+
+    def prune_events(self, before: datetime) -> None:
+        """Forget cached events that started before ``before``: every
+        follow-up of theirs is long past."""
+        self.db.execute("DELETE FROM events WHERE start<?", (_iso(before),))
 
     def forget_token(self, account: str) -> None:
         self.db.execute("UPDATE sync SET token=NULL WHERE account=?", (account,))

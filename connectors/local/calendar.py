@@ -129,7 +129,7 @@ class LocalCalendar(Calendar):
                 continue  # vanished while we looked
             events.extend(found)
             table[name] = [*files[name].signature, sorted({e.uid for e in found})]
-        return ScanResult(events=events, problems=problems, full=True, total=len(events),
+        return ScanResult(events=events, problems=problems, full=True, total=len({e.uid for e in events}),
                           sync_token=_encode_token(window, table))
 
     def _incremental_scan(self, files: dict[str, _File], previous: dict[str, list],
@@ -167,7 +167,7 @@ class LocalCalendar(Calendar):
                        if name not in read and touched.intersection(entry[3])}
         present = {uid for entry in table.values() for uid in entry[3]}
         return ScanResult(events=events, problems=problems, full=False,
-                          removed_uids=old_uids - present,
+                          removed_uids=old_uids - present, total=len(present),
                           sync_token=_encode_token(window, table))
 
     def _read(self, file: _File, start, end, tz, problems: list[Problem]

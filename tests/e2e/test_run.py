@@ -245,3 +245,19 @@ mailbox = "mail"
 """)
     assert world.once(START + timedelta(hours=3)) == 1
     assert len(world.own_events()) == 1 and len(world.drafts_list()) == 1
+
+
+def test_an_unchanged_calendar_is_not_parsed_again(world, monkeypatch):
+    import connectors.local.calendar as local
+
+    acme(world)
+    world.add("other", ics_event("o@x", "Dentist", START))
+    world.once(START + timedelta(hours=3))
+    calls = []
+    real = local.parse_ics
+    monkeypatch.setattr(local, "parse_ics", lambda *a, **kw: calls.append(a[1]) or real(*a, **kw))
+    world.once(START + timedelta(hours=4))
+    assert calls == []
+    world.add("other", ics_event("o@x", "Dentist (moved)", START + timedelta(days=1)))
+    world.once(START + timedelta(hours=5))
+    assert [c.rsplit("/", 1)[-1] for c in calls] == ["other.ics"]
