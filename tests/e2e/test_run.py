@@ -256,8 +256,8 @@ def test_an_unchanged_calendar_is_not_parsed_again(world, monkeypatch):
     calls = []
     real = local.parse_ics
     monkeypatch.setattr(local, "parse_ics", lambda *a, **kw: calls.append(a[1]) or real(*a, **kw))
-    world.once(START + timedelta(hours=4))
+    world.once(START + timedelta(hours=3, minutes=30))
     assert calls == []
     world.add("other", ics_event("o@x", "Dentist (moved)", START + timedelta(days=1)))
-    world.once(START + timedelta(hours=5))
+    world.once(START + timedelta(hours=4))  # same UTC day: the same window
     assert [c.rsplit("/", 1)[-1] for c in calls] == ["other.ics"]
