@@ -77,7 +77,7 @@ def build_sample(root: Path, now: datetime, tz_name: str) -> Path:
         return datetime(day.year, day.month, day.day, hour, tzinfo=tz)
 
     me = ("Alex Morgan", ME, "ACCEPTED")
-    screen = at(_workday_before(today, 6), 14)
+    screen = at(_workday_before(today, 4), 14)
     onsite = at(_workday_before(today, 1), 10)
     events = {
         "acme-screen": _event(

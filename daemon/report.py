@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .detection import Interview
 from .keys import instant, interview_id
 from .planner import Outcome, Record
 

@@ -33,6 +33,8 @@ from daemon.ical import parse_ics
 from daemon.icalout import build_followup_ics, read_followup_ics
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 
+from .files import etag, sync_folder, write_and_sync
+
 OWN_NAME = re.compile(r"^followup-[0-9a-f]{32}\.ics$")
 _TOKEN_PREFIX = "local1."
 
@@ -286,7 +288,7 @@ class LocalCalendar(Calendar):
         except OSError as exc:
             _remove(temp)
             raise ConnectorError(f"cannot write {path}: {_os_reason(exc)}") from None
-        _sync_folder(self.write_to)
+        sync_folder(self.write_to)
         return _item(name, new) or _fail_read_back(path)
 
     def delete_event(self, item: StoredItem) -> None:
@@ -303,7 +305,7 @@ class LocalCalendar(Calendar):
         except OSError as exc:
             raise ConnectorError(f"cannot delete {self.write_to / name}: {_os_reason(exc)}") \
                 from None
-        _sync_folder(self.write_to)
+        sync_folder(self.write_to)
 
     def _existing(self, name: str, data: bytes, key: str) -> StoredItem:
         item = _item(name, data)
@@ -316,7 +318,7 @@ class LocalCalendar(Calendar):
         data = self._read_own(name)
         if data is None:
             raise _Gone(f"{self.write_to / name} was deleted")
-        elif _etag(data) != item.etag:
+        elif etag(data) != item.etag:
             raise Conflict(f"{self.write_to / name} was changed since it was written; "
                            "it is left alone")
 
@@ -343,10 +345,7 @@ class LocalCalendar(Calendar):
         except OSError as exc:
             raise ConnectorError(f"cannot write to {self.write_to}: {_os_reason(exc)}") from None
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
+            write_and_sync(fd, data)
         except OSError as exc:
             _remove(temp)
             raise ConnectorError(f"cannot write to {self.write_to}: {_os_reason(exc)}") from None
@@ -368,7 +367,7 @@ class LocalCalendar(Calendar):
                 return _create_with_o_excl(path, data)
         finally:
             _remove(temp)
-        _sync_folder(path.parent)
+        sync_folder(path.parent)
         return True
 
 
@@ -396,9 +395,6 @@ def _uid(name: str) -> str:
     return f"{name.removesuffix('.ics')}@interview-followup"
 
 
-def _etag(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
 
 def _item(name: str, data: bytes) -> StoredItem | None:
     """The stored item in a follow-up file, or None when the file does not
@@ -409,7 +405,7 @@ def _item(name: str, data: bytes) -> StoredItem | None:
     key, start, end, title = parsed
     if own_file_name(key) != name:
         return None
-    return StoredItem(key=key, ref=name, etag=_etag(data), start=start, end=end, title=title)
+    return StoredItem(key=key, ref=name, etag=etag(data), start=start, end=end, title=title)
 
 
 def _fail_read_back(path: Path) -> StoredItem:
@@ -434,29 +430,14 @@ def _create_with_o_excl(path: Path, data: bytes) -> bool:
     except OSError as exc:
         raise ConnectorError(f"cannot write {path}: {_os_reason(exc)}") from None
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+        write_and_sync(fd, data)
     except OSError as exc:
         _remove(str(path))
         raise ConnectorError(f"cannot write {path}: {_os_reason(exc)}") from None
-    _sync_folder(path.parent)
+    sync_folder(path.parent)
     return True
 
 
-def _sync_folder(folder: Path) -> None:
-    """Make a new, replaced or removed name durable."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # not every file system can sync a directory
-    finally:
-        os.close(fd)
 
 
 def _remove(path: str) -> None:

@@ -33,6 +33,8 @@ from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
 from daemon.model import Draft, Reply, StoredItem
 
+from .files import etag, sync_folder, write_and_sync
+
 #: every file the daemon writes starts with this
 PREFIX = "followup."
 KEY_HEADER = "X-Followup-Key"
@@ -165,21 +167,7 @@ def message_files(folder: Path) -> Iterator[tuple[Path, float]]:
             yield Path(entry.path), mtime
 
 
-def _file_etag(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _plural(count: int, word: str) -> str:
@@ -279,7 +267,7 @@ class MaildirMailbox(Mailbox):
         return None
 
     def _item(self, key: str, path: Path) -> StoredItem:
-        return StoredItem(key=key, ref=self._ref(path), etag=_file_etag(path.read_bytes()))
+        return StoredItem(key=key, ref=self._ref(path), etag=etag(path.read_bytes()))
 
     def _find(self, key: str, message_id: str | None, ref: str | None = None) -> StoredItem | None:
         for _ in range(3):  # the file may be renamed by a client while we look
@@ -324,10 +312,7 @@ class MaildirMailbox(Mailbox):
             f"{PREFIX}{key_hash(draft.key)}.{self._host}.{os.getpid()}.{secrets.token_hex(6)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+            write_and_sync(fd, data)
             try:
                 os.link(tmp, target)
             except FileExistsError:
@@ -335,7 +320,7 @@ class MaildirMailbox(Mailbox):
             except OSError:
                 if not target.exists():  # a file system without hard links
                     os.replace(tmp, target)
-            _fsync_dir(target.parent)
+            sync_folder(target.parent)
         finally:
             tmp.unlink(missing_ok=True)
         return target
@@ -365,10 +350,10 @@ class MaildirMailbox(Mailbox):
                 data = path.read_bytes()
             except FileNotFoundError:
                 return
-            if _file_etag(data) != item.etag:
+            if etag(data) != item.etag:
                 raise Conflict(f"draft {self._ref(path)} in {self.drafts} was changed; left alone")
             path.unlink(missing_ok=True)
-            _fsync_dir(path.parent)
+            sync_folder(path.parent)
         except OSError as exc:
             raise ConnectorError(f"cannot delete a draft in {self.drafts}: {exc}") from exc
 

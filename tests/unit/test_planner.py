@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 
 from daemon import planner, timing
 from daemon.compose import Composer
