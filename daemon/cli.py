@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     now_arg(sp)
     sub.add_parser("status", help="what is planned, done, and why")
     sub.add_parser("check", help="validate the config and reach every calendar and mailbox")
+    sp = sub.add_parser("auth", help="log in to a calendar or mailbox and store its credential")
+    sp.add_argument("name", help="the account's name in the config")
     sp = sub.add_parser("demo", help="try it on a sample calendar and mailbox in a temporary folder")
     sp.add_argument("--dir", type=Path, help="build the sample here instead of a temporary folder")
     return p
@@ -166,13 +168,33 @@ def cmd_check(args) -> int:
     return 1 if failures else 0
 
 
+def cmd_auth(args) -> int:
+    from . import registry
+
+    settings = _load(args)
+    accounts = {a.name: (a, registry.calendar_class) for a in settings.calendars}
+    accounts.update({a.name: (a, registry.mailbox_class) for a in settings.mailboxes})
+    if args.name not in accounts:
+        raise ConfigError(f"no calendar or mailbox named {args.name!r} (known: {', '.join(sorted(accounts))})")
+    from .engine import connector_context
+
+    acc, find = accounts[args.name]
+    connector = find(acc.type)(acc.name, dict(acc.options), connector_context(settings))
+    try:
+        print(connector.authorize())
+    finally:
+        connector.close()
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
     return run_demo(args.dir)
 
 
-COMMANDS = {"plan": cmd_plan, "run": cmd_run, "status": cmd_status, "check": cmd_check, "demo": cmd_demo}
+COMMANDS = {"plan": cmd_plan, "run": cmd_run, "status": cmd_status, "check": cmd_check,
+            "auth": cmd_auth, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

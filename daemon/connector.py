@@ -78,6 +78,14 @@ class Connector(ABC):
     def close(self) -> None:
         """Release connections. Called once when the core is done."""
 
+    def authorize(self) -> str:
+        """``followup auth NAME``: log in interactively, store the credential
+        (keyring), and return a one-line confirmation. Accounts that need no
+        login keep this default."""
+        from .errors import ConnectorError
+
+        raise ConnectorError(f"{self.name}: this kind of account needs no login")
+
 
 class Calendar(Connector):
     """A calendar that is scanned for interviews and receives follow-ups."""

@@ -57,6 +57,11 @@ def scan_window(now: datetime, lookback: timedelta, lookahead: timedelta) -> tup
     return day(now - lookback), day(now + lookahead) + timedelta(days=1)
 
 
+def connector_context(settings: Settings) -> Context:
+    base = settings.source.parent if settings.source else Path.cwd()
+    return Context(base_dir=base, state_dir=settings.state_path.parent, user_addresses=settings.me.addresses)
+
+
 class Engine:
     """Holds the connectors and state for a run of passes."""
 
@@ -73,13 +78,8 @@ class Engine:
         self._adopted = False
         self._build()
 
-    def _context(self) -> Context:
-        base = self.settings.source.parent if self.settings.source else Path.cwd()
-        return Context(base_dir=base, state_dir=self.settings.state_path.parent,
-                       user_addresses=self.settings.me.addresses)
-
     def _build(self) -> None:
-        ctx = self._context()
+        ctx = connector_context(self.settings)
         for acc in self.settings.calendars:
             self._build_one(acc, registry.calendar_class, self.calendars, ctx)
         for acc in self.settings.mailboxes:

@@ -13,10 +13,12 @@ from .errors import ConfigError
 
 CALENDAR_TYPES: dict[str, str] = {
     "local": "connectors.local.calendar:LocalCalendar",
+    "caldav": "connectors.caldav:CalDAVCalendar",
 }
 
 MAILBOX_TYPES: dict[str, str] = {
     "maildir": "connectors.local.maildir:MaildirMailbox",
+    "imap": "connectors.imap:ImapMailbox",
 }
 
 
