@@ -393,6 +393,7 @@ def plan(inp: PlanInput) -> Plan:
             f.process, f.due, state, tuple(r.email for r in f.to if r.email), reason, inp.now))
 
     withdrawn = {interview_id(w.calendar, w.uid, w.event.recurrence_id): w for w in inp.withdrawn}
+    present = set(processes)
     for rec in inp.records.values():
         if rec.key in seen:
             continue
@@ -406,7 +407,8 @@ def plan(inp: PlanInput) -> Plan:
             rec_state = rec.state
             reason = rec.reason
             if w is None and rec.state in ("planned", "pending"):
-                reason = "on hold: the interview is no longer in the calendar"
+                reason = ("on hold: no longer asked for since the event changed" if rec.interview in present
+                          else "on hold: the interview is no longer in the calendar")
         result.outcomes.append(_outcome(rec.key, rec.kind, rec.interview, rec.process, rec.due,
                                         rec_state, (rec.recipient,) if rec.recipient else (), reason, inp.now))
     return result

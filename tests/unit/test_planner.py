@@ -251,3 +251,13 @@ def test_keys_are_deterministic_and_distinct():
     b = planner.plan(make_input(iv.start + timedelta(days=2), [iv]))
     keys = [o.key for o in a.outcomes]
     assert keys == [o.key for o in b.outcomes] and len(set(keys)) == len(keys)
+
+
+def test_an_interviewer_removed_from_the_event_puts_their_draft_on_hold():
+    iv = interview()
+    records = settle({}, planner.plan(make_input(iv.start - timedelta(days=1), [iv])))
+    fewer = interview(people=(("Jane Doe", "jane@acme.example"),))
+    plan = planner.plan(make_input(iv.start - timedelta(hours=1), [fewer], records))
+    assert plan.actions == []
+    (bob,) = [o for o in plan.outcomes if o.to == ("bob@acme.example",)]
+    assert bob.state == "planned" and "event changed" in bob.reason
