@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate the config and reach every calendar and mailbox")
     sp = sub.add_parser("auth", help="log in to a calendar or mailbox and store its credential")
     sp.add_argument("name", help="the account's name in the config")
+    sp = sub.add_parser("service", help="install, remove or show the background service")
+    sp.add_argument("action", choices=["install", "uninstall", "status"])
+    sp.add_argument("--seccomp-only", action="store_true",
+                    help="a unit without namespacing, for systems that forbid user namespaces")
     sp = sub.add_parser("demo", help="try it on a sample calendar and mailbox in a temporary folder")
     sp.add_argument("--dir", type=Path, help="build the sample here instead of a temporary folder")
     return p
@@ -187,6 +191,18 @@ def cmd_auth(args) -> int:
     return 0
 
 
+def cmd_service(args) -> int:
+    from . import service
+
+    if args.action == "install":
+        print(service.install(_load(args), seccomp_only=args.seccomp_only))
+    elif args.action == "uninstall":
+        print(service.uninstall())
+    else:
+        print(service.status())
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -194,7 +210,7 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {"plan": cmd_plan, "run": cmd_run, "status": cmd_status, "check": cmd_check,
-            "auth": cmd_auth, "demo": cmd_demo}
+            "auth": cmd_auth, "service": cmd_service, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:
