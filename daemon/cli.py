@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time as systime
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -96,39 +95,35 @@ def _summary(rep) -> str:
 def cmd_run(args) -> int:
     from .engine import Engine
 
+    if not args.once:
+        from .runner import Runner
+
+        runner = Runner(load=lambda: _load(args),
+                        make_engine=lambda s: Engine(s, accept_empty=frozenset(args.accept_empty)))
+        runner.install_signals()
+        return runner.run()
+    from .runner import InstanceLock
+
     settings = _load(args)
-    engine = Engine(settings, accept_empty=frozenset(args.accept_empty))
+    lock = InstanceLock(settings.state_path)
+    lock.acquire()
     try:
-        if args.once:
+        engine = Engine(settings, accept_empty=frozenset(args.accept_empty))
+        try:
             rep = engine.run_pass(_now(args.now, engine.tz), apply=True)
-            for a in rep.applied.done:
-                if a.op != "record":
-                    log.info("%s: %s %s", a.record.target, a.op.replace("_", " "), report.LABELS[a.record.kind])
-            for name, why in rep.account_errors.items():
-                print(f"{name}: {why}", file=sys.stderr)
-            for p in rep.problems:
-                log.info("could not read %s", p)
-            print(_summary(rep))
-            return 1 if rep.account_errors or rep.applied.failed else 0
-        return _loop(engine, settings)
+        finally:
+            engine.close()
     finally:
-        engine.close()
-
-
-def _loop(engine, settings) -> int:
-    """Pass after pass. Sleeps at most a minute at a time and compares the
-    wall clock, so a suspended laptop catches up as soon as it wakes."""
-    interval = settings.scan.interval.total_seconds()
-    next_pass = 0.0
-    try:
-        while True:
-            if systime.time() >= next_pass:
-                rep = engine.run_pass(datetime.now(timezone.utc).astimezone(engine.tz), apply=True)
-                log.info("pass: %s", _summary(rep))
-                next_pass = systime.time() + interval
-            systime.sleep(min(60.0, max(1.0, next_pass - systime.time())))
-    except KeyboardInterrupt:
-        return 0
+        lock.release()
+    for a in rep.applied.done:
+        if a.op != "record":
+            log.info("%s: %s %s", a.record.target, a.op.replace("_", " "), report.LABELS[a.record.kind])
+    for name, why in rep.account_errors.items():
+        print(f"{name}: {why}", file=sys.stderr)
+    for p in rep.problems:
+        log.info("could not read %s", p)
+    print(_summary(rep))
+    return 1 if rep.account_errors or rep.applied.failed else 0
 
 
 def cmd_status(args) -> int:

@@ -8,6 +8,8 @@ reported and skipped, and the others go on.
 from __future__ import annotations
 
 import logging
+import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,6 +30,12 @@ from .timing import BusinessDays
 
 log = logging.getLogger("followup")
 
+# Backoff of a failing account: doubling from a minute up to an hour.
+BACKOFF_BASE = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=1)
+# A login that failed needs the user; look again now and then in case they
+# ran 'followup auth' (a reload retries at once).
+AUTH_RETRY = timedelta(hours=1)
 # Interviews older than this have no follow-up left (the latest, a status
 # check after a far decision date, is well inside it).
 CACHE_DAYS = timedelta(days=400)
@@ -75,6 +83,7 @@ class Engine:
         self.calendars: dict[str, Calendar] = {}
         self.mailboxes: dict[str, Mailbox] = {}
         self.broken: dict[str, str] = {}  # account -> why it could not be built
+        self.holds: dict[str, tuple[datetime, int]] = {}  # account -> (retry after, failures)
         self._adopted = False
         self._build()
 
@@ -102,15 +111,35 @@ class Engine:
     # -- scanning ------------------------------------------------------------
 
     def _fail(self, report: PassReport, account: str, exc: Exception) -> None:
+        """Stop ``account`` for this pass and hold it back for a while:
+        exponential backoff with full jitter, at least the provider's
+        Retry-After; a login problem waits for the user (or a reload)."""
+        failures = self.holds.get(account, (report.now, 0))[1] + 1
         if isinstance(exc, AuthError):
             status = f"reconnect needed: {exc}"
-        elif isinstance(exc, TransientError):
-            status = f"temporarily unreachable, will retry: {exc}"
+            delay = AUTH_RETRY
         else:
-            status = str(exc)
+            cap = min(MAX_BACKOFF, BACKOFF_BASE * 2 ** min(failures - 1, 20))
+            delay = timedelta(seconds=random.uniform(cap.total_seconds() / 2, cap.total_seconds()))
+            retry_after = getattr(exc, "retry_after", None)
+            if retry_after:
+                delay = max(delay, timedelta(seconds=retry_after))
+            kind = "temporarily unreachable" if isinstance(exc, TransientError) else "failing"
+            status = f"{kind} ({failures} in a row), next try after {delay.total_seconds():.0f}s: {exc}"
+        self.holds[account] = (report.now + delay, failures)
         report.account_errors[account] = status
         self.state.set_account(account, "error", status, report.now)
         log.warning("%s: %s", account, status)
+
+    def _held(self, report: PassReport) -> None:
+        """Accounts still backing off are skipped until their time comes."""
+        for account, (until, failures) in self.holds.items():
+            if until > report.now:
+                report.account_errors[account] = (
+                    f"waiting until {until.astimezone(self.tz):%Y-%m-%d %H:%M} after {failures} failures")
+
+    def next_retry(self) -> datetime | None:
+        return min((until for until, _ in self.holds.values()), default=None)
 
     def _scan_calendar(self, name: str, cal: Calendar, report: PassReport) -> None:
         now = report.now
@@ -214,13 +243,17 @@ class Engine:
 
     # -- the pass ------------------------------------------------------------
 
-    def run_pass(self, now: datetime, apply: bool) -> PassReport:
-        """Scan every calendar, plan, and apply the actions when ``apply``."""
+    def run_pass(self, now: datetime, apply: bool,
+                 should_stop: Callable[[], bool] = lambda: False) -> PassReport:
+        """Scan every calendar, plan, and apply the actions when ``apply``
+        (stopping between two actions once ``should_stop()`` is true)."""
         report = PassReport(now=now, plan=Plan(), interviews=[], ignored=[])
         for name, why in self.broken.items():
             report.account_errors[name] = why
+        self._held(report)
         for name, cal in self.calendars.items():
-            self._scan_calendar(name, cal, report)
+            if name not in report.account_errors:
+                self._scan_calendar(name, cal, report)
         self._detect(report)
         stopped = set(report.account_errors)
         executor = Executor(self.state, self.calendars, self.mailboxes, now,
@@ -238,8 +271,9 @@ class Engine:
         report.plan = planner.plan(inp)
         if apply:
             executor.stopped |= stopped
-            report.applied = executor.apply(report.plan.actions)
+            report.applied = executor.apply(report.plan.actions, should_stop)
         for name in [*self.calendars, *self.mailboxes]:
             if name not in report.account_errors:
+                self.holds.pop(name, None)
                 self.state.set_account(name, "ok", "", now)
         return report

@@ -100,9 +100,13 @@ class Executor:
 
     # -- a pass --------------------------------------------------------------
 
-    def apply(self, actions: Iterable[Action]) -> Applied:
+    def apply(self, actions: Iterable[Action], should_stop: Callable[[], bool] = lambda: False) -> Applied:
+        """Carry out ``actions`` in order; between two of them, stop early when
+        ``should_stop()`` says so (the rest waits for the next pass)."""
         result = Applied()
         for action in actions:
+            if should_stop():
+                break
             target = action.record.target
             if action.op != "record" and target in self.stopped:
                 result.skipped.append(action)

@@ -155,6 +155,7 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     processes: dict[str, str] = field(default_factory=dict)  # interview id -> process
+    next_wake: datetime | None = None  # when the next follow-up becomes writable
 
 
 # -- hiring processes --------------------------------------------------------
@@ -379,6 +380,9 @@ def plan(inp: PlanInput) -> Plan:
         seen.add(f.key)
         rec = inp.records.get(f.key)
         action = _decide(f, rec, inp)
+        if (not f.suppressed and f.ready_at > inp.now and (rec is None or rec.state == "planned")
+                and (result.next_wake is None or f.ready_at < result.next_wake)):
+            result.next_wake = f.ready_at
         if action is not None:
             result.actions.append(action)
         final = action.record if action is not None else rec

@@ -261,3 +261,12 @@ def test_an_interviewer_removed_from_the_event_puts_their_draft_on_hold():
     assert plan.actions == []
     (bob,) = [o for o in plan.outcomes if o.to == ("bob@acme.example",)]
     assert bob.state == "planned" and "event changed" in bob.reason
+
+
+def test_next_wake_is_when_the_next_follow_up_becomes_writable():
+    iv = interview()
+    before = planner.plan(make_input(iv.start - timedelta(days=1), [iv]))
+    assert before.next_wake == iv.end  # the call event is written when the interview is over
+    records = settle({}, planner.plan(make_input(iv.end, [iv])))
+    after = planner.plan(make_input(iv.end, [iv], records))
+    assert after.next_wake == iv.end + timedelta(hours=1)  # the thank-you drafts
