@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -210,8 +211,11 @@ COMMANDS = {"plan": cmd_plan, "run": cmd_run, "status": cmd_status, "check": cmd
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(message)s", stream=sys.stderr)
+    daemon_mode = args.command == "run" and not args.once
+    # journald stamps each line itself; launchd's log files and terminals do not
+    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    logging.basicConfig(level=logging.INFO if args.verbose or daemon_mode else logging.WARNING,
+                        format=stamp + "%(levelname)s %(message)s", stream=sys.stderr)
     if args.command is None:
         _parser().print_help()
         return 2
