@@ -41,7 +41,7 @@ class World:
     def __init__(self, root: Path, extra_config: str = ""):
         self.root = root
         self.cal = root / "calendar"
-        self.cal.mkdir()
+        self.cal.mkdir(parents=True)
         self.drafts = root / "Mail" / "Drafts"
         self.inbox = root / "Mail" / "INBOX"
         for box in (self.drafts, self.inbox):
