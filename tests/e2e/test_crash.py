@@ -42,7 +42,7 @@ def populate(world: World, seed: int = 7) -> None:
 
 
 def timeline():
-    return [FIRST + timedelta(hours=6 * i) for i in range(4 * 40)]
+    return [FIRST + timedelta(hours=12 * i) for i in range(2 * 40)]
 
 
 def outcome(world: World):
