@@ -14,11 +14,15 @@ from .errors import ConfigError
 CALENDAR_TYPES: dict[str, str] = {
     "local": "connectors.local.calendar:LocalCalendar",
     "caldav": "connectors.caldav:CalDAVCalendar",
+    "google": "connectors.google:GoogleCalendar",
+    "outlook": "connectors.outlook:OutlookCalendar",
 }
 
 MAILBOX_TYPES: dict[str, str] = {
     "maildir": "connectors.local.maildir:MaildirMailbox",
     "imap": "connectors.imap:ImapMailbox",
+    "gmail": "connectors.google:GmailMailbox",
+    "outlook": "connectors.outlook:OutlookMailbox",
 }
 
 

@@ -1,0 +1,595 @@
+"""``type = "google"``: Google Calendar through the Calendar API v3.
+
+Reading: ``events.list`` with ``singleEvents=true`` over the scan window,
+then incremental with the ``nextSyncToken`` of the previous scan: an idle
+poll costs one request per calendar. Google refuses a sync token together
+with ``timeMin``/``timeMax``, so incremental results are filtered to the
+window here, and a cache of the window's events (in the connector's state
+file) lets an incremental scan deliver every occurrence of a changed UID, as
+``ScanResult`` asks. A 410 ``fullSyncRequired`` becomes ``SyncTokenExpired``.
+Reference: https://developers.google.com/calendar/api/guides/sync and
+https://developers.google.com/calendar/api/v3/reference/events/list
+(``items[]`` are Event resources; ``nextPageToken``/``nextSyncToken``).
+
+Writing, least privilege: follow-ups go into a calendar of their own
+("Interview follow-ups", created by the connector: scope
+``calendar.app.created``); ``write_to = "source"`` writes into the first
+source calendar instead (scope ``calendar.events``). Each follow-up gets a
+client-chosen id derived from its key (base32hex: lower-case a-v and 0-9,
+5-1024 characters, https://developers.google.com/calendar/api/v3/reference/events/insert)
+and carries the key in ``extendedProperties.private``; a 409 on insert means
+it exists already. Updates and deletes carry the etag last seen in
+``If-Match`` (412 → ``Conflict``;
+https://developers.google.com/calendar/api/guides/version-resources).
+Follow-ups never have attendees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date, datetime, time, timezone, tzinfo
+from typing import Any
+
+from daemon.connector import Calendar, Context, Option
+from daemon.errors import (
+    ConfigError,
+    Conflict,
+    ConnectorError,
+    SyncTokenExpired,
+    TransientError,
+)
+from daemon.model import (
+    Attendee,
+    CalendarEvent,
+    FollowupEvent,
+    Problem,
+    ScanResult,
+    StoredItem,
+)
+
+from . import state as statefile
+from .auth import (
+    AUTH_OPTIONS,
+    CALENDAR_APP_SCOPE,
+    CALENDAR_EVENTS_SCOPE,
+    CALENDAR_READ_SCOPES,
+    GoogleLogin,
+)
+from .retry import Ambiguous, ApiStatus, RetryPolicy
+from .transport import build_service
+
+DEFAULT_TARGET = "Interview follow-ups"
+OWN_MARKER = "followup"  # extendedProperties.private: "1" on every follow-up
+KEY_PROPERTY = "followupKey"
+PAGE_SIZE = 2500  # the largest page events.list allows
+_HEX_KEY = re.compile(r"^[0-9a-f]{40}$")
+_PARTSTAT = {"needsAction": "NEEDS-ACTION", "accepted": "ACCEPTED", "declined": "DECLINED",
+             "tentative": "TENTATIVE"}
+_STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
+
+
+def event_id_for(key: str) -> str:
+    """The Google event id of the follow-up with ``key``: ``fu`` + the key
+    for the core's 40-hex keys, ``fh`` + a hex hash of any other key (hex is
+    a subset of base32hex)."""
+    if _HEX_KEY.match(key):
+        return "fu" + key
+    return "fh" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+def is_own(item: dict) -> bool:
+    """True if the event carries the daemon's private marker."""
+    return OWN_MARKER in ((item.get("extendedProperties") or {}).get("private") or {})
+
+
+class GoogleCalendar(Calendar):
+    """Google calendars scanned for interviews; follow-ups written into a
+    calendar of their own (or the source calendar)."""
+
+    options = {
+        **AUTH_OPTIONS,
+        "calendars": Option((str, list), default=["primary"], help=(
+            "Calendars to scan: \"primary\", calendar ids, or calendar names as shown in "
+            "Google Calendar.")),
+        "write_to": Option(str, default=DEFAULT_TARGET, help=(
+            "Name of the calendar the follow-ups go into; created if missing. \"source\" "
+            "writes into the first scanned calendar instead (needs wider access).")),
+    }
+
+    def __init__(self, name: str, config: dict[str, Any], context: Context, *,
+                 credentials: Any = None, endpoint: str | None = None,
+                 retry: RetryPolicy | None = None):
+        super().__init__(name, config, context)
+        wanted = config.get("calendars", ["primary"])
+        if isinstance(wanted, str):
+            wanted = [wanted]
+        if not isinstance(wanted, list) or not wanted or not all(
+                isinstance(c, str) and c.strip() for c in wanted):
+            raise ConfigError(f"calendar {name!r}: calendars must be a calendar name or id, "
+                              "or a list of them")
+        self.wanted = [c.strip() for c in wanted]
+        target = config.get("write_to", DEFAULT_TARGET)
+        if not isinstance(target, str) or not target.strip():
+            raise ConfigError(f"calendar {name!r}: write_to must be a calendar name or "
+                              "\"source\"")
+        self.write_to = target.strip()
+        self.login = GoogleLogin(name, config, context.base_dir, self.scopes())
+        self._credentials = credentials
+        self._endpoint = endpoint
+        self.retry = retry or RetryPolicy()
+        self._service: Any = None
+        self._sources: list[tuple[str, str]] | None = None  # (as configured, calendar id)
+        self._target: str | None = None
+        self._state_path = statefile.state_path(context.state_dir, name, "calendar")
+
+    def scopes(self) -> tuple[str, ...]:
+        """The OAuth scopes this configuration needs, and no more."""
+        write = CALENDAR_EVENTS_SCOPE if self.write_to == "source" else CALENDAR_APP_SCOPE
+        return (*CALENDAR_READ_SCOPES, write)
+
+    # -- plumbing -------------------------------------------------------------------
+
+    @property
+    def service(self) -> Any:
+        if self._service is None:
+            credentials = self._credentials or self.login.credentials()
+            self._service = build_service("calendar", "v3", credentials, self._endpoint)
+        return self._service
+
+    def _call(self, request: Any, what: str, **kwargs: Any) -> Any:
+        return self.retry.call(request, what, self.name, **kwargs)
+
+    def close(self) -> None:
+        self._service = None
+
+    def _state(self) -> dict[str, Any]:
+        return statefile.load(self._state_path) or {}
+
+    def _save(self, data: dict[str, Any]) -> None:
+        statefile.save(self._state_path, data)
+
+    def _calendar_list(self) -> list[dict]:
+        items: list[dict] = []
+        page = None
+        while True:
+            answer = self._call(self.service.calendarList().list(pageToken=page),
+                                "list calendars")
+            items.extend(answer.get("items", []))
+            page = answer.get("nextPageToken")
+            if not page:
+                return items
+
+    def _resolve_sources(self, listing: list[dict] | None = None) -> list[tuple[str, str]]:
+        """(configured name, calendar id) of every calendar to scan; names are
+        looked up once per process with calendarList.list."""
+        if self._sources is not None:
+            return self._sources
+        found = []
+        for wanted in self.wanted:
+            if wanted == "primary" or "@" in wanted:
+                found.append((wanted, wanted))
+                continue
+            if listing is None:
+                listing = self._calendar_list()
+            matches = [c for c in listing if c.get("summary") == wanted
+                       or c.get("summaryOverride") == wanted]
+            if len(matches) != 1:
+                names = ", ".join(sorted(repr(c.get("summary", "")) for c in listing))
+                problem = "no calendar" if not matches else f"{len(matches)} calendars"
+                raise ConnectorError(f"{self.name}: {problem} named {wanted!r} (calendars: "
+                                     f"{names})")
+            found.append((wanted, matches[0]["id"]))
+        self._sources = found
+        return found
+
+    def _target_id(self, create: bool) -> str | None:
+        """The id of the calendar follow-ups go into; created when ``create``
+        and missing. None when it does not exist and ``create`` is false."""
+        if self.write_to == "source":
+            return self._resolve_sources()[0][1]
+        if self._target:
+            return self._target
+        data = self._state()
+        if data.get("target", {}).get("name") == self.write_to:
+            self._target = data["target"]["id"]
+            return self._target
+        found = self._find_target(self._calendar_list())
+        if found is None and create:
+            body = {"summary": self.write_to,
+                    "description": "Follow-ups written by interview-followup."}
+            try:
+                found = self._call(self.service.calendars().insert(body=body),
+                                   f"create the calendar {self.write_to!r}", write=True)["id"]
+            except Ambiguous:
+                found = self._find_target(self._calendar_list())  # created after all?
+                if found is None:
+                    raise
+        if found is not None:
+            self._target = found
+            data["target"] = {"name": self.write_to, "id": found}
+            self._save(data)
+        return found
+
+    def _find_target(self, listing: list[dict]) -> str | None:
+        owned = [c for c in listing if c.get("summary") == self.write_to
+                 and c.get("accessRole") == "owner"]
+        return owned[0]["id"] if owned else None
+
+    # -- login and check ------------------------------------------------------------
+
+    def authorize(self) -> str:
+        """``followup auth NAME``: log in, check the access, store the login."""
+        credentials = self.login.run_flow()
+        self._credentials, self._service = credentials, None
+        summary = self.check()
+        where = self.login.store(credentials)
+        return f"{self.name}: connected to Google, login kept in {where} ({summary})"
+
+    def check(self) -> str:
+        """Find the calendars; e.g. "reads primary; follow-ups go to
+        'Interview follow-ups' (created on the first write)"."""
+        listing = self._calendar_list()
+        sources = self._resolve_sources(listing)
+        reads = ", ".join(name for name, _ in sources)
+        if self.write_to == "source":
+            return f"reads {reads}; follow-ups go to {sources[0][0]}"
+        exists = self._target or self._find_target(listing)
+        note = "" if exists else " (created on the first write)"
+        return f"reads {reads}; follow-ups go to {self.write_to!r}{note}"
+
+    # -- scanning -------------------------------------------------------------------
+
+    def scan(self, start: datetime, end: datetime, tz: tzinfo,
+             sync_token: str | None = None) -> ScanResult:
+        """Read the events overlapping [start, end); with the token of the
+        previous scan over the same window only the changes are fetched."""
+        sources = self._resolve_sources()
+        window = [start.astimezone(timezone.utc).isoformat(),
+                  end.astimezone(timezone.utc).isoformat(), _tz_name(tz)]
+        data = self._state()
+        cache = data.get("scan")
+        if sync_token:
+            if not isinstance(cache, dict) or cache.get("token") != sync_token:
+                raise SyncTokenExpired(f"{self.name}: sync token not known here; full scan "
+                                       "needed")
+            same = cache.get("window") == window and list(cache.get("calendars", {})) == [
+                cal_id for _, cal_id in sources]
+            if same:
+                return self._incremental(data, cache, start, end, tz)
+        return self._full(data, sources, window, start, end, tz)
+
+    def _list_all(self, what: str, **params: Any) -> tuple[list[dict], str | None]:
+        items: list[dict] = []
+        page = None
+        while True:
+            request = self.service.events().list(pageToken=page, maxResults=PAGE_SIZE, **params)
+            answer = self._call(request, what, expect=(410,) if "syncToken" in params else ())
+            items.extend(answer.get("items", []))
+            page = answer.get("nextPageToken")
+            if not page:
+                return items, answer.get("nextSyncToken")
+
+    def _full(self, data, sources, window, start, end, tz) -> ScanResult:
+        calendars: dict[str, dict] = {}
+        for label, cal_id in sources:
+            items, token = self._list_all(
+                f"list the events of {label}", calendarId=cal_id, singleEvents=True,
+                timeMin=window[0], timeMax=window[1])
+            calendars[cal_id] = {"label": label, "token": token, "items": {
+                i["id"]: i for i in items if _relevant(i, start, end, tz)}}
+        return self._finish(data, window, calendars, None, start, end, tz)
+
+    def _incremental(self, data, cache, start, end, tz) -> ScanResult:
+        calendars = cache["calendars"]
+        touched: set[str] = set()
+        for cal_id, entry in calendars.items():
+            if not entry.get("token"):
+                raise SyncTokenExpired(f"{self.name}: no sync token for {entry['label']}")
+            try:
+                changes, token = self._list_all(
+                    f"sync the events of {entry['label']}", calendarId=cal_id,
+                    singleEvents=True, syncToken=entry["token"])
+            except ApiStatus as exc:  # 410 fullSyncRequired
+                raise SyncTokenExpired(f"{self.name}: Google wants a full scan of "
+                                       f"{entry['label']} ({exc.reason})") from None
+            items = entry["items"]
+            for item in changes:
+                old = items.pop(item.get("id", ""), None)
+                if old is not None:
+                    touched.add(_uid(old))
+                if _relevant(item, start, end, tz):
+                    items[item["id"]] = item
+                    touched.add(_uid(item))
+            entry["token"] = token
+        return self._finish(data, cache["window"], calendars, touched, start, end, tz)
+
+    def _finish(self, data, window, calendars, touched, start, end, tz) -> ScanResult:
+        """Map the cached items to events (all, or those of ``touched`` UIDs),
+        save the cache and return the result with a token naming it."""
+        events: list[CalendarEvent] = []
+        problems: list[Problem] = []
+        seen: set[tuple[str, datetime | None]] = set()
+        present: set[str] = set()
+        for entry in calendars.values():
+            for item in entry["items"].values():
+                uid = _uid(item)
+                present.add(uid)
+                if touched is not None and uid not in touched:
+                    continue
+                try:
+                    event = to_event(item, tz, self.context.user_addresses)
+                except (KeyError, TypeError, ValueError) as exc:
+                    problems.append(Problem(f"{entry['label']}/{item.get('id', '?')}",
+                                            f"unreadable event ({exc.__class__.__name__})",
+                                            uid=uid))
+                    continue
+                if (event.uid, event.recurrence_id) in seen:
+                    continue  # the same event seen in two calendars
+                seen.add((event.uid, event.recurrence_id))
+                events.append(event)
+        digest = hashlib.sha256(json.dumps(
+            [window, [(c, e["token"]) for c, e in calendars.items()]]).encode()).hexdigest()
+        token = f"g1.{digest[:40]}" if all(e["token"] for e in calendars.values()) else None
+        data["scan"] = {"token": token, "window": window, "calendars": calendars}
+        self._save(data)
+        if touched is None:
+            return ScanResult(events=events, problems=problems, sync_token=token, full=True,
+                              total=len(present))
+        return ScanResult(events=events, problems=problems, sync_token=token, full=False,
+                          removed_uids=touched - present, total=len(present))
+
+    # -- the daemon's own events ----------------------------------------------------
+
+    def list_own(self) -> list[StoredItem]:
+        """Every live follow-up in the target calendar."""
+        target = self._target_id(create=False)
+        if target is None:
+            return []
+        items, _ = self._list_all("list the follow-ups", calendarId=target,
+                                  privateExtendedProperty=f"{OWN_MARKER}=1")
+        return [_item(i) for i in items if i.get("status") != "cancelled" and _key(i)]
+
+    def find_own(self, key: str) -> StoredItem | None:
+        """The follow-up with ``key`` (one events.get), or None."""
+        target = self._target_id(create=False)
+        if target is None:
+            return None
+        found = self._get(target, event_id_for(key))
+        if found is None or found.get("status") == "cancelled" or _key(found) != key:
+            return None
+        return _item(found)
+
+    def _get(self, target: str, event_id: str) -> dict | None:
+        try:
+            return self._call(self.service.events().get(calendarId=target, eventId=event_id),
+                              "read a follow-up", expect=(404, 410))
+        except ApiStatus:
+            return None
+
+    def create_event(self, event: FollowupEvent) -> StoredItem:
+        """Insert the follow-up under its key's id; if that id exists (409),
+        return the existing follow-up. An unanswered insert is resolved by
+        reading the id before anything is sent again."""
+        target = self._target_id(create=True)
+        assert target is not None
+        body = _body(event)
+        for _ in range(2):
+            request = self.service.events().insert(calendarId=target, body=body,
+                                                   sendUpdates="none")
+            try:
+                return _item(self._call(request, "write a follow-up", write=True,
+                                        expect=(409, 403)))
+            except ApiStatus as exc:
+                if exc.status == 403:
+                    hint = ("" if self.write_to == "source" else "; if you made that calendar "
+                            "yourself, rename it so followup can create its own")
+                    raise ConnectorError(f"{self.name}: Google refuses writes to the calendar "
+                                         f"{self.write_to!r} ({exc.reason}){hint}") from None
+                return self._existing(target, body, event)
+            except Ambiguous:
+                if self._get(target, body["id"]) is not None:
+                    return self._existing(target, body, event)
+                # certainly not written: sending once more is safe
+        raise TransientError(f"{self.name}: the follow-up could not be written; will try again")
+
+    def _existing(self, target: str, body: dict, event: FollowupEvent) -> StoredItem:
+        found = self._get(target, body["id"])
+        if found is None:
+            raise TransientError(f"{self.name}: follow-up {body['id']} exists but cannot be "
+                                 "read yet; will try again")
+        if found.get("status") == "cancelled":
+            # Deleted ids stay taken at Google: bring the event back instead.
+            return self._replace(target, body, found["etag"], "write a follow-up")
+        if _key(found) != event.key:
+            raise Conflict(f"{self.name}: event {body['id']} is not the follow-up "
+                           f"{event.key!r}; left alone")
+        return _item(found)
+
+    def _replace(self, target: str, body: dict, etag: str, what: str) -> StoredItem:
+        request = self.service.events().update(calendarId=target, eventId=body["id"],
+                                               body=body, sendUpdates="none")
+        request.headers["If-Match"] = etag
+        try:
+            return _item(self._call(request, what, write=True, expect=(412, 404, 410)))
+        except ApiStatus:
+            raise Conflict(f"{self.name}: follow-up {body['id']} was changed meanwhile; "
+                           "left alone") from None
+        except Ambiguous:
+            found = self._get(target, body["id"])
+            if found is not None and found.get("etag") != etag and _same(found, body):
+                return _item(found)  # our write arrived
+            if found is not None and found.get("etag") == etag:
+                raise  # not applied: the core tries again later
+            raise Conflict(f"{self.name}: follow-up {body['id']} changed while it was being "
+                           "written; left alone") from None
+
+    def update_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
+        """Replace the follow-up if its etag is still ``item.etag``."""
+        if event.key != item.key:
+            raise ConnectorError(f"a follow-up's key cannot change ({item.key!r} -> "
+                                 f"{event.key!r})")
+        body = _body(event)
+        self._own_ref(item, body["id"])
+        target = self._target_id(create=False)
+        if target is None:
+            raise Conflict(f"{self.name}: the calendar {self.write_to!r} is gone")
+        return self._replace(target, body, item.etag, "update a follow-up")
+
+    def delete_event(self, item: StoredItem) -> None:
+        """Delete the follow-up if its etag is still ``item.etag``; nothing
+        if it is gone already."""
+        event_id = event_id_for(item.key)
+        self._own_ref(item, event_id)
+        target = self._target_id(create=False)
+        if target is None:
+            return
+        for _ in range(2):
+            request = self.service.events().delete(calendarId=target, eventId=event_id,
+                                                   sendUpdates="none")
+            request.headers["If-Match"] = item.etag
+            try:
+                self._call(request, "delete a follow-up", write=True, expect=(404, 410, 412))
+                return
+            except ApiStatus as exc:
+                if exc.status in (404, 410):
+                    return
+                found = self._get(target, event_id)
+                if found is None or found.get("status") == "cancelled":
+                    return
+                raise Conflict(f"{self.name}: follow-up {event_id} was changed by someone "
+                               "else; left alone") from None
+            except Ambiguous:
+                found = self._get(target, event_id)
+                if found is None or found.get("status") == "cancelled":
+                    return
+                if found.get("etag") != item.etag:
+                    raise Conflict(f"{self.name}: follow-up {event_id} was changed; left "
+                                   "alone") from None
+        raise TransientError(f"{self.name}: the follow-up could not be deleted; will try again")
+
+    def _own_ref(self, item: StoredItem, event_id: str) -> None:
+        if item.ref != event_id:
+            raise ConnectorError(f"{self.name}: {item.ref!r} is not the id of the follow-up "
+                                 f"{item.key!r}; refusing to touch it")
+
+
+# -- mapping ---------------------------------------------------------------------------
+
+
+def _tz_name(tz: tzinfo) -> str:
+    return getattr(tz, "key", None) or str(tz)
+
+
+def _uid(item: dict) -> str:
+    return item.get("iCalUID") or item.get("recurringEventId") or item.get("id", "")
+
+
+def _key(item: dict) -> str | None:
+    private = (item.get("extendedProperties") or {}).get("private") or {}
+    return private.get(KEY_PROPERTY) if OWN_MARKER in private else None
+
+
+def _when(part: dict, tz: tzinfo) -> datetime:
+    if part.get("dateTime"):
+        value = datetime.fromisoformat(part["dateTime"].replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        return value.astimezone(tz)
+    return datetime.combine(date.fromisoformat(part["date"]), time(0), tzinfo=tz)
+
+
+def _relevant(item: dict, start: datetime, end: datetime, tz: tzinfo) -> bool:
+    """Worth keeping: a live, ordinary source event overlapping the window.
+    Only ``eventType: default`` can be an interview (not out-of-office,
+    focus time, working location, birthdays...)."""
+    if item.get("status") == "cancelled" or is_own(item):
+        return False
+    if item.get("eventType", "default") != "default":
+        return False
+    try:
+        first, last = _when(item["start"], tz), _when(item["end"], tz)
+    except (KeyError, TypeError, ValueError):
+        return True  # reported as a problem when mapped
+    return last > start and first < end or (first == last and start <= first < end)
+
+
+def _person(data: dict | None, me: frozenset[str]) -> Attendee | None:
+    if not data:
+        return None
+    email = (data.get("email") or "").strip().lower() or None
+    if data.get("self") and me and email not in me:
+        email = sorted(me)[0]  # the user, under an address the core knows
+    status = _PARTSTAT.get(data.get("responseStatus", ""), "")
+    return Attendee(email=email, name=data.get("displayName", "") or "", partstat=status,
+                    cutype="RESOURCE" if data.get("resource") else "INDIVIDUAL",
+                    role="OPT-PARTICIPANT" if data.get("optional") else "REQ-PARTICIPANT")
+
+
+def to_event(item: dict, tz: tzinfo, me: frozenset[str] = frozenset()) -> CalendarEvent:
+    """A Google Event resource as a ``CalendarEvent`` (uid = ``iCalUID``,
+    source = the event id, recurrence id in UTC)."""
+    start = _when(item["start"], tz)
+    end = _when(item["end"], tz)
+    warnings: list[str] = []
+    if item.get("endTimeUnspecified"):
+        end = start  # like an iCalendar event without DTEND
+        warnings.append("the event has no end time")
+    recurrence_id = None
+    if item.get("recurringEventId") and item.get("originalStartTime"):
+        recurrence_id = _when(item["originalStartTime"], tz).astimezone(timezone.utc)
+    organizer = _person(item.get("organizer"), me)
+    attendees = tuple(a for a in (_person(a, me) for a in item.get("attendees", [])) if a)
+    if organizer is not None and not organizer.partstat:
+        organizer = Attendee(organizer.email, organizer.name, "", organizer.cutype, "CHAIR")
+    return CalendarEvent(
+        uid=_uid(item), start=start, end=end, title=item.get("summary", "") or "",
+        description=item.get("description", "") or "", location=item.get("location", "") or "",
+        all_day="date" in item["start"] and not item["start"].get("dateTime"),
+        recurrence_id=recurrence_id, status=_STATUS.get(item.get("status", ""), "CONFIRMED"),
+        organizer=organizer, attendees=attendees, source=item.get("id", ""),
+        warnings=tuple(warnings))
+
+
+def _moment(value: datetime) -> dict[str, str]:
+    out = {"dateTime": value.isoformat()}
+    name = getattr(value.tzinfo, "key", None)
+    if name:
+        out["timeZone"] = name
+    return out
+
+
+def _body(event: FollowupEvent) -> dict[str, Any]:
+    """The Event resource of a follow-up: no attendees, the key private."""
+    reminders: dict[str, Any] = {"useDefault": False}
+    if event.reminder_minutes is not None:
+        reminders["overrides"] = [{"method": "popup", "minutes": event.reminder_minutes}]
+    return {
+        "id": event_id_for(event.key),
+        "summary": event.title,
+        "description": event.description,
+        "start": _moment(event.start),
+        "end": _moment(event.end),
+        "reminders": reminders,
+        "transparency": "transparent",
+        "extendedProperties": {"private": {OWN_MARKER: "1", KEY_PROPERTY: event.key}},
+    }
+
+
+def _same(found: dict, body: dict) -> bool:
+    """True if ``found`` shows what ``body`` wrote (title and times)."""
+    try:
+        return (found.get("summary") == body["summary"]
+                and _when(found["start"], timezone.utc) == _when(body["start"], timezone.utc)
+                and _when(found["end"], timezone.utc) == _when(body["end"], timezone.utc)
+                and _key(found) == _key(body))
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _item(resource: dict) -> StoredItem:
+    return StoredItem(key=_key(resource) or "", ref=resource["id"], etag=resource["etag"],
+                      start=_when(resource["start"], timezone.utc),
+                      end=_when(resource["end"], timezone.utc),
+                      title=resource.get("summary", "") or "")
