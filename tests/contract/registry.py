@@ -1,6 +1,7 @@
 """The harnesses the contract suite runs against: add new backends here."""
 
 from .google_harness import HARNESSES as GOOGLE
+from .imap_harness import DovecotMailboxHarness
 from .local_harness import LocalCalendarHarness, MaildirHarness
 from .outlook_harness import HARNESSES as OUTLOOK
 
@@ -10,4 +11,5 @@ HARNESSES = [
     MaildirHarness,
     *GOOGLE,
     *OUTLOOK,
+    DovecotMailboxHarness,
 ]
