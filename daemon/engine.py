@@ -33,6 +33,8 @@ log = logging.getLogger("followup")
 # Backoff of a failing account: doubling from a minute up to an hour.
 BACKOFF_BASE = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=1)
+# Transient failures of one account tolerated in a pass before it stops.
+TOLERATED_PER_PASS = 2
 # A login that failed needs the user; look again now and then in case they
 # ran 'followup auth' (a reload retries at once).
 AUTH_RETRY = timedelta(hours=1)
@@ -53,6 +55,9 @@ class PassReport:
     problems: list[Problem] = field(default_factory=list)
     account_errors: dict[str, str] = field(default_factory=dict)
     applied: Applied | None = None
+    strikes: dict[str, int] = field(default_factory=dict)  # transient failures per account
+    retry_soon: bool = False  # some call failed: the next pass should come soon
+    retry_after: float = 0.0  # the longest Retry-After a provider asked for
 
 
 def scan_window(now: datetime, lookback: timedelta, lookahead: timedelta) -> tuple[datetime, datetime]:
@@ -84,6 +89,8 @@ class Engine:
         self.mailboxes: dict[str, Mailbox] = {}
         self.broken: dict[str, str] = {}  # account -> why it could not be built
         self.holds: dict[str, tuple[datetime, int]] = {}  # account -> (retry after, failures)
+        self.retry_at: datetime | None = None  # the next pass, after a pass with failed calls
+        self.failing_passes = 0
         self._adopted = False
         self._build()
 
@@ -109,6 +116,23 @@ class Engine:
         self.state.close()
 
     # -- scanning ------------------------------------------------------------
+
+    def _trouble(self, report: PassReport, account: str, exc: Exception) -> bool:
+        """A call of ``account`` failed. A login problem stops the account at
+        once; transient failures are tolerated a few times per pass (the
+        action waits for the next pass, which comes soon) before the account
+        stops. Returns True when it stops."""
+        if isinstance(exc, TransientError):
+            report.retry_soon = True
+            strikes = report.strikes.get(account, 0) + 1
+            report.strikes[account] = strikes
+            if strikes <= TOLERATED_PER_PASS:
+                log.info("%s: %s (will retry)", account, exc)
+                if exc.retry_after:
+                    report.retry_after = max(report.retry_after, exc.retry_after)
+                return False
+        self._fail(report, account, exc)
+        return True
 
     def _fail(self, report: PassReport, account: str, exc: Exception) -> None:
         """Stop ``account`` for this pass and hold it back for a while:
@@ -139,7 +163,22 @@ class Engine:
                     f"waiting until {until.astimezone(self.tz):%Y-%m-%d %H:%M} after {failures} failures")
 
     def next_retry(self) -> datetime | None:
-        return min((until for until, _ in self.holds.values()), default=None)
+        """When the next pass should come to retry what failed."""
+        times = [until for until, _ in self.holds.values()]
+        if self.retry_at is not None:
+            times.append(self.retry_at)
+        return min(times, default=None)
+
+    def _schedule_retry(self, report: PassReport) -> None:
+        """After a pass with failed calls, come back soon: backoff with full
+        jitter over the passes that keep failing, at least Retry-After."""
+        if not report.retry_soon:
+            self.failing_passes, self.retry_at = 0, None
+            return
+        self.failing_passes += 1
+        cap = min(MAX_BACKOFF, BACKOFF_BASE * 2 ** min(self.failing_passes - 1, 20)).total_seconds()
+        delay = max(random.uniform(cap / 2, cap), report.retry_after)
+        self.retry_at = report.now + timedelta(seconds=delay)
 
     def _scan_calendar(self, name: str, cal: Calendar, report: PassReport) -> None:
         now = report.now
@@ -202,16 +241,20 @@ class Engine:
             records=records, replies=replies, mailbox_of=mailbox_of)
 
     def _replies(self, inp: PlanInput, report: PassReport, stopped: set[str]) -> dict[str, Reply]:
+        """Replies by process. A process whose search could not run goes into
+        ``inp.reply_unknown``: its status check waits, since a reply may exist."""
         found: dict[str, Reply] = {}
         for q in planner.reply_queries(inp):
             box = self.mailboxes.get(q.mailbox)
             if box is None or q.mailbox in stopped:
+                inp.reply_unknown.add(q.process)
                 continue
             try:
                 replies = box.find_replies(q.addresses, q.domains, q.since)
             except (ConnectorError, OSError) as exc:
-                stopped.add(q.mailbox)
-                self._fail(report, q.mailbox, exc)
+                inp.reply_unknown.add(q.process)
+                if not isinstance(exc, ConnectorError) or self._trouble(report, q.mailbox, exc):
+                    stopped.add(q.mailbox)
                 continue
             if replies:
                 found[q.process] = min(replies, key=lambda r: r.date)
@@ -257,7 +300,7 @@ class Engine:
         self._detect(report)
         stopped = set(report.account_errors)
         executor = Executor(self.state, self.calendars, self.mailboxes, now,
-                            lambda acc, exc: self._fail(report, acc, exc))
+                            lambda acc, exc: self._trouble(report, acc, exc))
         executor.stopped |= stopped
         if apply:
             executor.reconcile(self.state.records().values())
@@ -276,4 +319,5 @@ class Engine:
             if name not in report.account_errors:
                 self.holds.pop(name, None)
                 self.state.set_account(name, "ok", "", now)
+        self._schedule_retry(report)
         return report

@@ -25,6 +25,7 @@ log = logging.getLogger("followup")
 
 CHANGED_BY_USER = "changed by you, so it is left as it is"
 DELETED_BY_USER = "deleted by you, so it is not written again"
+IN_DOUBT = "written just before an interruption; left as it is, as you may have changed it since"
 
 
 @dataclass
@@ -39,20 +40,23 @@ class Executor:
     called when an account must stop for this pass (auth or outage)."""
 
     def __init__(self, state: State, calendars: dict[str, Calendar], mailboxes: dict[str, Mailbox],
-                 now: datetime, account_failed: Callable[[str, Exception], None]):
+                 now: datetime, account_failed: Callable[[str, Exception], bool]):
         self.state = state
         self.calendars = calendars
         self.mailboxes = mailboxes
         self.now = now
-        self.account_failed = account_failed
+        self.account_failed = account_failed  # returns True when the account must stop
         self.stopped: set[str] = set()
 
     def _put(self, rec: Record) -> None:
         self.state.put(rec, self.now)
 
     def _stop(self, account: str, exc: Exception) -> None:
-        self.stopped.add(account)
-        self.account_failed(account, exc)
+        """A failed call: the action waits for the next pass; the account
+        stops for this pass when the engine says so (a login problem, or
+        transient failures piling up)."""
+        if self.account_failed(account, exc):
+            self.stopped.add(account)
 
     # -- after a crash -------------------------------------------------------
 
@@ -79,8 +83,19 @@ class Executor:
             if item is None:
                 self._put(replace(rec, state="planned", op=None))
             else:
-                self._put(replace(rec, state="done", op=None, ref=item.ref, etag=item.etag,
-                                  content_hash=_hash(item) or rec.content_hash))
+                found = _hash(item)
+                if found is not None and rec.content_hash is not None and found != rec.content_hash:
+                    # written, then moved or retitled before this check
+                    self._put(replace(rec, state="done", op=None, ref=item.ref, etag=item.etag,
+                                      content_hash=found, user_changed=True, reason=CHANGED_BY_USER))
+                elif found is None and rec.kind not in EVENT_KINDS:
+                    # a draft: whether the user edited it since cannot be told
+                    # from here, so it is never deleted (nor would it be changed)
+                    self._put(replace(rec, state="done", op=None, ref=item.ref, etag=item.etag,
+                                      user_changed=True, reason=IN_DOUBT))
+                else:
+                    self._put(replace(rec, state="done", op=None, ref=item.ref, etag=item.etag,
+                                      content_hash=found or rec.content_hash))
         elif rec.op == "update":
             if item is None:
                 self._put(replace(rec, state="skipped", op=None, reason=DELETED_BY_USER, cause="user"))
@@ -145,6 +160,12 @@ class Executor:
             self._put(replace(rec, ref=item.ref, etag=item.etag))
         elif action.op in ("delete_event", "delete_draft"):
             assert prev is not None
+            if self._find(prev) is None:
+                # gone already: the user deleted it, so it must never come
+                # back, not even when the reason for withdrawing it goes away
+                self._put(replace(prev, state="skipped", reason=DELETED_BY_USER, cause="user",
+                                  user_changed=True))
+                return
             self._put(replace(rec, state="pending", op="delete", ref=prev.ref, etag=prev.etag))
             try:
                 if action.op == "delete_event":

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from . import timing
@@ -148,6 +148,8 @@ class PlanInput:
     records: Mapping[str, Record] = field(default_factory=dict)
     replies: Mapping[str, Reply] = field(default_factory=dict)
     mailbox_of: Mapping[str, str | None] = field(default_factory=dict)
+    # processes whose reply search failed this pass: their status check waits
+    reply_unknown: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -278,7 +280,7 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
             continue
         key = action_key(iv.calendar, iv.uid, iv.event.recurrence_id, STATUS)
         rec = inp.records.get(key)
-        if rec is not None and (rec.state in TERMINAL or rec.user_changed):
+        if rec is not None and (rec.user_changed or (rec.state in TERMINAL and not _revivable(rec))):
             continue
         if rec is not None and rec.state == "done" and inp.now > rec.due + REPLY_WATCH:
             continue
@@ -294,6 +296,18 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
 
 
 # -- deciding ------------------------------------------------------------------
+
+def _same_instant(a: datetime, b: datetime) -> bool:
+    """``a == b`` for aware datetimes, also in the hour repeated when daylight
+    saving time ends (Python never finds a time in it equal to a time in
+    another zone, such as the UTC of a stored record)."""
+    return a.astimezone(timezone.utc) == b.astimezone(timezone.utc)
+
+
+def _revivable(rec: Record) -> bool:
+    """A cancellation that is undone when its cause goes away."""
+    return rec.state == "cancelled" and rec.cause in REVIVABLE
+
 
 def _new_record(f: Followup, state: str, reason: str = "", cause: str = "") -> Record:
     iv = f.interview
@@ -312,20 +326,20 @@ def _withdraw(rec: Record, reason: str, cause: str) -> Action | None:
     if rec.state == "planned":
         return Action("record", replace(rec, state="cancelled", reason=reason, cause=cause))
     # done: remove only our own unchanged calendar items, and a status-check
-    # draft when the company replied
+    # draft when the company replied or a later round took over
     if rec.user_changed or rec.ref is None:
         return None
     after = replace(rec, state="cancelled", reason=reason, cause=cause, ref=None, etag=None)
     if rec.kind in EVENT_KINDS:
         return Action("delete_event", after, previous=rec)
-    if rec.kind == STATUS and cause == "reply":
+    if rec.kind == STATUS and cause in ("reply", "superseded"):
         return Action("delete_draft", after, previous=rec)
     return None
 
 
 def _decide(f: Followup, rec: Record | None, inp: PlanInput) -> Action | None:
     now = inp.now
-    if rec is not None and rec.state == "cancelled" and rec.cause in REVIVABLE and not f.suppressed:
+    if rec is not None and _revivable(rec) and not f.suppressed:
         rec = replace(rec, state="planned", reason="", cause="")
         revived = True
     else:
@@ -338,6 +352,8 @@ def _decide(f: Followup, rec: Record | None, inp: PlanInput) -> Action | None:
         if f.expires_at is not None and now > f.expires_at:
             return Action("record", _new_record(f, "expired", f"its time had passed ({f.expires_at:%Y-%m-%d %H:%M}) before it could be written", "expired"))
         if now >= f.ready_at:
+            if f.kind == STATUS and f.process in inp.reply_unknown:
+                return None  # a reply may have come: do not draft before knowing
             done = _new_record(f, "done")
             if f.kind in EVENT_KINDS:
                 event = _event(f, inp)
@@ -345,7 +361,7 @@ def _decide(f: Followup, rec: Record | None, inp: PlanInput) -> Action | None:
                 return Action("create_event", done, previous=rec, event=event)
             draft = inp.composer.draft(f.kind, f.key, f.interview, f.to, f.due)
             return Action("create_draft", replace(done, message_id=draft.message_id), previous=rec, draft=draft)
-        if rec is None or revived or rec.due != f.due:
+        if rec is None or revived or not _same_instant(rec.due, f.due):
             return Action("record", _new_record(f, "planned"))
         return None
     if rec.state == "done" and f.kind in EVENT_KINDS and rec.ref and not rec.user_changed:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,36 +16,12 @@ import pytest
 from daemon import config
 from daemon.engine import Engine
 from daemon.errors import FollowupError
-from daemon.runner import MAX_SLEEP, Clock, InstanceLock, Runner
+from daemon.runner import MAX_SLEEP, InstanceLock, Runner
 
-from .world import ME, ics_event
+from .world import ME, FakeClock, ics_event
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2026, 11, 16, 14, 0, tzinfo=NY)
-
-
-class FakeClock(Clock):
-    """Time moves only when the loop waits; ``jumps`` simulate a suspend."""
-
-    def __init__(self, start: datetime, until: datetime, runner_stop: threading.Event):
-        self.t = start.astimezone(timezone.utc)
-        self.until = until
-        self.stop = runner_stop
-        self.jumps: dict[datetime, timedelta] = {}
-        self.waits: list[float] = []
-
-    def now(self) -> datetime:
-        return self.t
-
-    def wait(self, seconds: float, event) -> None:
-        self.waits.append(seconds)
-        self.t += timedelta(seconds=seconds)
-        for at, jump in list(self.jumps.items()):
-            if self.t >= at:
-                self.t += jump
-                del self.jumps[at]
-        if self.t >= self.until:
-            self.stop.set()
 
 
 def make_runner(world, start, until):

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from daemon import cli
+from daemon.runner import Clock
 
 TZ_NAME = "America/New_York"
 ME = "me@example.org"
@@ -102,3 +104,27 @@ inbox = "Mail/INBOX"
         return {k: v for k, v in files.items()
                 if not k.startswith("calendar/followup-") and not k.startswith("Mail/Drafts/")
                 and not k.startswith("state.sqlite3")}
+
+
+class FakeClock(Clock):
+    """Time moves only when the loop waits; ``jumps`` simulate a suspend."""
+
+    def __init__(self, start: datetime, until: datetime, runner_stop: threading.Event):
+        self.t = start.astimezone(timezone.utc)
+        self.until = until
+        self.stop = runner_stop
+        self.jumps: dict[datetime, timedelta] = {}
+        self.waits: list[float] = []
+
+    def now(self) -> datetime:
+        return self.t
+
+    def wait(self, seconds: float, event) -> None:
+        self.waits.append(seconds)
+        self.t += timedelta(seconds=seconds)
+        for at, jump in list(self.jumps.items()):
+            if self.t >= at:
+                self.t += jump
+                del self.jumps[at]
+        if self.t >= self.until:
+            self.stop.set()
