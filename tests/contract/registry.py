@@ -1,5 +1,6 @@
 """The harnesses the contract suite runs against: add new backends here."""
 
+from .caldav_harness import RadicaleCalendarHarness
 from .google_harness import HARNESSES as GOOGLE
 from .imap_harness import DovecotMailboxHarness
 from .local_harness import LocalCalendarHarness, MaildirHarness
@@ -11,5 +12,6 @@ HARNESSES = [
     MaildirHarness,
     *GOOGLE,
     *OUTLOOK,
+    RadicaleCalendarHarness,
     DovecotMailboxHarness,
 ]

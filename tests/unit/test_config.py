@@ -303,7 +303,7 @@ RULES = [
                       {"name": "a", "type": "fakecal", "path": "y"}]),
      "calendars[2].name: 'a' is already used by calendars[1]"),
     # mailboxes
-    (with_(mailboxes=[{"name": "m", "type": "imap"}]), "mailboxes[1].type: unknown mailbox type 'imap'"),
+    (with_(mailboxes=[{"name": "m", "type": "pigeon"}]), "mailboxes[1].type: unknown mailbox type 'pigeon'"),
     (with_(mailboxes=[{"name": "m", "type": "fakemail"}]), "mailboxes[1].drafts: required key missing"),
     (with_(mailboxes=[{"name": "m", "type": "fakemail", "drafts": "d", "inbox": 3}]),
      "mailboxes[1].inbox: must be a string or a list, got 3"),
@@ -381,7 +381,8 @@ mailbox = "gone"
         "config.toml: scan.intervall: unknown key (did you mean 'interval'?)",
         'config.toml: policy.follow_up_call.business_day: must be a whole number from 1 to 30, got "five"',
         "config.toml: calendars[1].path: required key missing (a folder of .ics files)",
-        "config.toml: calendars[2].type: unknown calendar type 'nosuchtype' (known: brokencal, fakecal, local)",
+        "config.toml: calendars[2].type: unknown calendar type 'nosuchtype' (known: brokencal, caldav, "
+        "fakecal, google, local, outlook)",
         "config.toml: calendars[2].name: 'work' is already used by calendars[1]",
         "config.toml: calendars[2].mailbox: no mailbox named 'gone' (no [[mailboxes]] configured)",
     ]

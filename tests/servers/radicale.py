@@ -1,0 +1,387 @@
+"""A throw-away Radicale CalDAV server for the tests, and a counting proxy.
+
+``Radicale.shared()`` starts one Radicale per test session (``python -m
+radicale`` from this interpreter) on a free port of 127.0.0.1, with its
+storage in a temporary folder and plain-text htpasswd logins, so a wrong
+password really fails. Every test makes its own user (``new_user``) and
+calendars, so tests never see each other's data. The user ``organizer`` may
+write into every user's calendars: it plays the people whose invitations
+land in the user's calendar.
+
+``CountingProxy`` sits between a connector and the server, counts the
+requests that pass and can play a server that is gone or failing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import http.client
+import itertools
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urljoin
+
+from .common import free_port, require_or_skip
+
+ORGANIZER = "organizer"
+START_TIMEOUT = 20.0
+
+_RIGHTS = """\
+[root]
+user: .+
+collection:
+permissions: R
+
+[principal]
+user: .+
+collection: {user}
+permissions: RW
+
+[own-calendars]
+user: .+
+collection: {user}/[^/]+
+permissions: rw
+
+[organizer-delivers]
+user: organizer
+collection: [^/]+/[^/]+
+permissions: rw
+"""
+
+
+class Radicale:
+    """One Radicale process on 127.0.0.1 with throw-away storage."""
+
+    _shared: ClassVar[Radicale | None] = None
+    _failure: ClassVar[str | None] = None
+    _users = itertools.count(1)
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.users_file = root / "users"
+        self.log_file = root / "radicale.log"
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+        self.passwords: dict[str, str] = {}
+        self.add_user(ORGANIZER)
+
+    # -- the one server of the session ----------------------------------------
+
+    @classmethod
+    def shared(cls) -> Radicale:
+        """The session's server, started on first use. When it cannot start,
+        the test fails in CI and is skipped elsewhere."""
+        if cls._shared is None and cls._failure is None:
+            try:
+                import radicale  # noqa: F401 - only to know it is installed
+            except ImportError:
+                cls._failure = "pip install radicale (the 'test' extra)"
+            else:
+                root = Path(tempfile.mkdtemp(prefix="followup-radicale-"))
+                server = cls(root)
+                try:
+                    server.start()
+                except RuntimeError as exc:
+                    shutil.rmtree(root, ignore_errors=True)
+                    cls._failure = str(exc)
+                else:
+                    cls._shared = server
+                    atexit.register(server.close)
+        if cls._shared is None:
+            require_or_skip("Radicale", cls._failure or "it could not be started")
+        return cls._shared
+
+    # -- process ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the server and wait until it answers; ``RuntimeError`` with
+        a one-line reason when it does not."""
+        (self.root / "rights").write_text(_RIGHTS)
+        for _ in range(3):  # the free port may be taken before Radicale binds it
+            self.port = free_port()
+            (self.root / "config").write_text(self._config())
+            with open(self.log_file, "ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "radicale", "-C", str(self.root / "config")],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            if self._wait_ready():
+                return
+            self.stop()
+        tail = self.log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"Radicale did not start: {tail[0][:200]}")
+
+    def _config(self) -> str:
+        return f"""\
+[server]
+hosts = 127.0.0.1:{self.port}
+
+[auth]
+type = htpasswd
+htpasswd_filename = {self.users_file}
+htpasswd_encryption = plain
+delay = 0
+
+[rights]
+type = from_file
+file = {self.root / "rights"}
+
+[storage]
+filesystem_folder = {self.root / "collections"}
+
+[web]
+type = none
+
+[logging]
+level = warning
+mask_passwords = True
+"""
+
+    def _wait_ready(self) -> bool:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("OPTIONS", "/")
+                conn.getresponse().read()
+                conn.close()
+                return True
+            except OSError:
+                time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- users and calendars ---------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def add_user(self, name: str, password: str | None = None) -> str:
+        """Add a login (the server reads the file at every login); returns
+        its password."""
+        password = password or secrets.token_hex(8)
+        self.passwords[name] = password
+        self.users_file.write_text("".join(f"{u}:{p}\n" for u, p in self.passwords.items()))
+        return password
+
+    def new_user(self) -> tuple[str, str]:
+        """A fresh user of this session: (name, password)."""
+        name = f"user{next(self._users)}"
+        return name, self.add_user(name)
+
+    def client(self, user: str, url: str | None = None):
+        """A ``caldav`` client logged in as ``user``: another program than
+        the connector under test (a phone, the organizer's server)."""
+        import caldav
+
+        return caldav.DAVClient(url=url or self.url, username=user,
+                                password=self.passwords[user], rate_limit_handle=False)
+
+    def make_calendar(self, user: str, name: str) -> str:
+        """MKCALENDAR a new, empty calendar of ``user`` named ``name``;
+        returns its URL."""
+        url = urljoin(self.url, f"/{user}/{uuid.uuid4().hex[:12]}/")
+        body = ('<?xml version="1.0" encoding="utf-8"?>'
+                '<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+                f"<D:set><D:prop><D:displayname>{name}</D:displayname></D:prop></D:set>"
+                "</C:mkcalendar>")
+        with self.client(user) as client:
+            status = client.request(url, "MKCALENDAR", body).status
+        assert status == 201, f"MKCALENDAR {url}: HTTP {status}"
+        return url
+
+
+# -- a proxy that counts ----------------------------------------------------------
+
+_HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
+               "trailer", "upgrade", "content-length"}
+
+
+@dataclass
+class _Canned:
+    """An answer the proxy gives instead of the server's (``status`` None:
+    the request reaches the server, its answer is lost)."""
+
+    status: int | None
+    headers: dict[str, str]
+    body: bytes
+    method: str | None
+    match: bytes | None
+    times: int
+
+
+class CountingProxy:
+    """HTTP/1.1 forwarder from a loopback port to ``upstream_port``.
+
+    ``requests`` holds ``(method, path)`` of every request since the last
+    ``reset()``. ``stop()`` closes the port and every open connection (the
+    server is gone), ``start()`` opens the same port again. ``answer()``
+    makes the proxy reply itself, e.g. with a 503, for the next requests;
+    ``lose_answer()`` passes a request on and then drops the connection.
+    """
+
+    def __init__(self, upstream_port: int):
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.requests: list[tuple[str, str]] = []
+        self._canned: list[_Canned] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._sockets: set[socket.socket] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> CountingProxy:
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), _ProxyHandler)
+        server.daemon_threads = True
+        server.proxy = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        with self._lock:
+            for sock in list(self._sockets):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self._sockets.clear()
+        self._thread.join(5)
+        self._server = None
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def count(self, method: str | None = None) -> int:
+        with self._lock:
+            return sum(1 for m, _ in self.requests if method is None or m == method)
+
+    def answer(self, status: int, headers: dict[str, str] | None = None, body: bytes = b"",
+               method: str | None = None, match: bytes | None = None, times: int = 1) -> None:
+        """Reply ``status`` to the next ``times`` requests (of ``method``,
+        whose body contains ``match``)."""
+        with self._lock:
+            self._canned.append(_Canned(status, dict(headers or {}), body, method, match, times))
+
+    def lose_answer(self, method: str, times: int = 1) -> None:
+        """Pass the next ``times`` requests of ``method`` on to the server,
+        then close the connection instead of answering."""
+        with self._lock:
+            self._canned.append(_Canned(None, {}, b"", method, None, times))
+
+    def _take_canned(self, method: str, body: bytes) -> _Canned | None:
+        with self._lock:
+            for canned in self._canned:
+                if canned.method in (None, method) and (canned.match is None
+                                                         or canned.match in body):
+                    canned.times -= 1
+                    if canned.times <= 0:
+                        self._canned.remove(canned)
+                    return canned
+        return None
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes: without this, each answer
+        # waits for the client's delayed ACK (40 ms on Linux)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.server.proxy._lock:
+            self.server.proxy._sockets.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.proxy._lock:
+            self.server.proxy._sockets.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _forward(self) -> None:
+        proxy: CountingProxy = self.server.proxy
+        body = self._body()
+        with proxy._lock:
+            proxy.requests.append((self.command, self.path))
+        canned = proxy._take_canned(self.command, body)
+        if canned is not None and canned.status is not None:
+            status, headers, data = canned.status, list(canned.headers.items()), canned.body
+        else:
+            upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
+            try:
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                status, headers, data = response.status, response.getheaders(), response.read()
+            finally:
+                upstream.close()
+            if canned is not None:  # the server did it; the client never hears
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in _HOP_BY_HOP and name.lower() not in ("date", "server"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_OPTIONS = _forward
+    do_PROPFIND = do_PROPPATCH = do_REPORT = do_MKCALENDAR = do_MKCOL = _forward
+    do_MOVE = do_COPY = _forward
