@@ -121,10 +121,14 @@ def cmd_run(args) -> int:
             log.info("%s: %s %s", a.record.target, a.op.replace("_", " "), report.LABELS[a.record.kind])
     for name, why in rep.account_errors.items():
         print(f"{name}: {why}", file=sys.stderr)
+    for name, count in rep.strikes.items():
+        if name not in rep.account_errors:
+            print(f"{name}: {count} call{'s' if count > 1 else ''} failed for a passing reason; "
+                  "the next pass tries again", file=sys.stderr)
     for p in rep.problems:
         log.info("could not read %s", p)
     print(_summary(rep))
-    return 1 if rep.account_errors or rep.applied.failed else 0
+    return 1 if rep.account_errors or rep.strikes or rep.applied.failed else 0
 
 
 def cmd_status(args) -> int:

@@ -70,6 +70,14 @@ def scan_window(now: datetime, lookback: timedelta, lookahead: timedelta) -> tup
     return day(now - lookback), day(now + lookahead) + timedelta(days=1)
 
 
+def _from(sender: str, addresses: tuple[str, ...], domains: tuple[str, ...]) -> bool:
+    """Whether ``sender`` is one of ``addresses`` or at one of ``domains``
+    (or a subdomain), as the connectors match."""
+    sender = sender.lower()
+    domain = sender.rpartition("@")[2]
+    return sender in addresses or any(domain == d or domain.endswith("." + d) for d in domains)
+
+
 def connector_context(settings: Settings) -> Context:
     base = settings.source.parent if settings.source else Path.cwd()
     return Context(base_dir=base, state_dir=settings.state_path.parent, user_addresses=settings.me.addresses)
@@ -241,23 +249,32 @@ class Engine:
             records=records, replies=replies, mailbox_of=mailbox_of)
 
     def _replies(self, inp: PlanInput, report: PassReport, stopped: set[str]) -> dict[str, Reply]:
-        """Replies by process. A process whose search could not run goes into
+        """The first reply of each process that waits for one. One search per
+        mailbox covers every process; the replies are then sorted out by
+        sender and time. A process whose search could not run goes into
         ``inp.reply_unknown``: its status check waits, since a reply may exist."""
-        found: dict[str, Reply] = {}
+        by_mailbox: dict[str, list[planner.ReplyQuery]] = {}
         for q in planner.reply_queries(inp):
-            box = self.mailboxes.get(q.mailbox)
-            if box is None or q.mailbox in stopped:
-                inp.reply_unknown.add(q.process)
+            by_mailbox.setdefault(q.mailbox, []).append(q)
+        found: dict[str, Reply] = {}
+        for mailbox, queries in by_mailbox.items():
+            box = self.mailboxes.get(mailbox)
+            if box is None or mailbox in stopped:
+                inp.reply_unknown.update(q.process for q in queries)
                 continue
+            addresses = sorted({a for q in queries for a in q.addresses})
+            domains = sorted({d for q in queries for d in q.domains})
             try:
-                replies = box.find_replies(q.addresses, q.domains, q.since)
+                replies = box.find_replies(addresses, domains, min(q.since for q in queries))
             except (ConnectorError, OSError) as exc:
-                inp.reply_unknown.add(q.process)
-                if not isinstance(exc, ConnectorError) or self._trouble(report, q.mailbox, exc):
-                    stopped.add(q.mailbox)
+                inp.reply_unknown.update(q.process for q in queries)
+                if not isinstance(exc, ConnectorError) or self._trouble(report, mailbox, exc):
+                    stopped.add(mailbox)
                 continue
-            if replies:
-                found[q.process] = min(replies, key=lambda r: r.date)
+            for q in queries:
+                mine = [r for r in replies if r.date >= q.since and _from(r.sender, q.addresses, q.domains)]
+                if mine:
+                    found[q.process] = min(mine, key=lambda r: r.date)
         return found
 
     def _adopt(self, inp: PlanInput, executor: Executor) -> None:

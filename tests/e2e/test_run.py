@@ -261,3 +261,22 @@ def test_an_unchanged_calendar_is_not_parsed_again(world, monkeypatch):
     world.add("other", ics_event("o@x", "Dentist (moved)", START + timedelta(days=1)))
     world.once(START + timedelta(hours=4))  # same UTC day: the same window
     assert [c.rsplit("/", 1)[-1] for c in calls] == ["other.ics"]
+
+
+def test_one_reply_search_per_mailbox_covers_every_company(world, monkeypatch):
+    from connectors.local.maildir import MaildirMailbox
+
+    acme(world)
+    world.add("initech", ics_event("i@x", "Interview - Initech", START, organizer=("Sam", "sam@initech.example")))
+    searches = []
+    real = MaildirMailbox.find_replies
+    monkeypatch.setattr(MaildirMailbox, "find_replies",
+                        lambda self, *args: searches.append(args) or real(self, *args))
+    reply(world, "r1", "Sam <sam@initech.example>", START + timedelta(days=2))
+    world.once(START + timedelta(days=15))
+    assert len(searches) == 1
+    assert set(searches[0][0]) == {"jane@acme.example", "sam@initech.example"}
+    db = sqlite3.connect(world.root / "state.sqlite3")
+    status = dict(db.execute("SELECT process, state FROM actions WHERE kind='status_check_email'"))
+    db.close()
+    assert sorted(status.values()) == ["cancelled", "done"]  # only Initech replied
