@@ -21,6 +21,7 @@ from .connector import Calendar, Context, Mailbox
 from .detection import Ignored, Interview, classify
 from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
 from .executor import Applied, Executor
+from .headers import domain_matches
 from .keys import content_hash
 from .model import CalendarEvent, Problem, Reply
 from .planner import Plan, PlanInput, Record
@@ -74,8 +75,7 @@ def _from(sender: str, addresses: tuple[str, ...], domains: tuple[str, ...]) -> 
     """Whether ``sender`` is one of ``addresses`` or at one of ``domains``
     (or a subdomain), as the connectors match."""
     sender = sender.lower()
-    domain = sender.rpartition("@")[2]
-    return sender in addresses or any(domain == d or domain.endswith("." + d) for d in domains)
+    return sender in addresses or domain_matches(sender, set(domains))
 
 
 def connector_context(settings: Settings) -> Context:

@@ -17,7 +17,7 @@ from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser
 
-from connectors.local.maildir import (
+from daemon.headers import (
     KEY_HEADER,
     domain_matches,
     is_auto_reply,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import secrets
 import socket
 import time
@@ -25,7 +24,6 @@ from datetime import datetime, timedelta, timezone
 from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,11 +31,15 @@ from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
 from daemon.model import Draft, Reply, StoredItem
 
+from daemon.headers import (
+    KEY_HEADER, domain_matches, is_auto_reply, message_date, normalize_message_id, raw_header,
+    sender_addresses,
+)
+
 from .files import etag, sync_folder, write_and_sync
 
 #: every file the daemon writes starts with this
 PREFIX = "followup."
-KEY_HEADER = "X-Followup-Key"
 HASH_LENGTH = 24
 #: files in ``cur/`` and ``new/`` older than ``since`` minus this are not read
 MTIME_SLACK = timedelta(days=1)
@@ -47,7 +49,6 @@ STALE_TMP_SECONDS = 36 * 3600
 HEAD_LIMIT = 256 * 1024
 
 _MESSAGE_DIRS = ("cur", "new")
-_FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
 def key_hash(key: str) -> str:
@@ -85,63 +86,16 @@ def parse_head(path: Path) -> Message:
     return BytesHeaderParser(policy=policy.default).parsebytes(read_head(path))
 
 
-def raw_header(msg: Message, name: str) -> str | None:
-    """The unfolded, stripped raw value of the first ``name`` header, or None.
-
-    Reads the stored text without the policy's parsing, which cannot fail.
-    """
-    wanted = name.lower()
-    for field, value in msg.raw_items():
-        if field.lower() == wanted:
-            return _FOLD.sub("", str(value)).strip()
-    return None
 
 
-def normalize_message_id(value: str | None) -> str:
-    """A Message-ID without surrounding space and angle brackets."""
-    return (value or "").strip().strip("<>").strip()
 
 
-def sender_addresses(msg: Message) -> list[str]:
-    """The lower-case addresses in the ``From`` header."""
-    try:
-        header = msg["From"]
-        found = [a.addr_spec for a in header.addresses] if header is not None else []
-    except Exception:  # a malformed header the policy cannot parse
-        raw = raw_header(msg, "From")
-        found = [addr for _, addr in getaddresses([raw])] if raw else []
-    return [a.strip().lower() for a in found if a and "@" in a]
 
 
-def message_date(msg: Message, mtime: float) -> datetime:
-    """The ``Date`` header as an aware datetime (naive dates are UTC); the
-    file's mtime when the header is missing or unparseable."""
-    raw = raw_header(msg, "Date")
-    if raw:
-        try:
-            date = parsedate_to_datetime(raw)
-        except Exception:
-            date = None
-        if date is not None:
-            return date if date.tzinfo is not None else date.replace(tzinfo=timezone.utc)
-    return datetime.fromtimestamp(mtime, timezone.utc)
 
 
-def is_auto_reply(msg: Message) -> bool:
-    """True for vacation notices and other automatic answers."""
-    auto = raw_header(msg, "Auto-Submitted")
-    if auto is not None and auto.split(";", 1)[0].strip().lower() != "no":
-        return True
-    if raw_header(msg, "X-Autoreply") is not None or raw_header(msg, "X-Autorespond") is not None:
-        return True
-    precedence = raw_header(msg, "Precedence")
-    return precedence is not None and precedence.lower() == "auto_reply"
 
 
-def domain_matches(address: str, domains: set[str]) -> bool:
-    """True if the address's domain is one of ``domains`` or below one."""
-    domain = address.rpartition("@")[2].rstrip(".")
-    return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
 def message_files(folder: Path) -> Iterator[tuple[Path, float]]:
