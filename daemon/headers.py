@@ -5,6 +5,7 @@ malformed headers."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
@@ -55,15 +56,23 @@ def message_date(msg: Message, mtime: float) -> datetime:
     return datetime.fromtimestamp(mtime, timezone.utc)
 
 
-def is_auto_reply(msg: Message) -> bool:
-    """True for vacation notices and other automatic answers."""
-    auto = raw_header(msg, "Auto-Submitted")
+def auto_reply(value_of: Callable[[str], str | None]) -> bool:
+    """True for vacation notices and other automatic answers, judged by
+    headers: ``Auto-Submitted`` other than ``no``, ``X-Autoreply``,
+    ``X-Autorespond``, ``Precedence: auto_reply``. ``value_of(name)`` gives
+    a header's value or None, whatever form the provider delivers."""
+    auto = value_of("Auto-Submitted")
     if auto is not None and auto.split(";", 1)[0].strip().lower() != "no":
         return True
-    if raw_header(msg, "X-Autoreply") is not None or raw_header(msg, "X-Autorespond") is not None:
+    if value_of("X-Autoreply") is not None or value_of("X-Autorespond") is not None:
         return True
-    precedence = raw_header(msg, "Precedence")
-    return precedence is not None and precedence.lower() == "auto_reply"
+    precedence = value_of("Precedence")
+    return precedence is not None and precedence.strip().lower() == "auto_reply"
+
+
+def is_auto_reply(msg: Message) -> bool:
+    """``auto_reply`` for a parsed message."""
+    return auto_reply(lambda name: raw_header(msg, name))
 
 
 def domain_matches(address: str, domains: set[str]) -> bool:

@@ -41,6 +41,7 @@ from typing import Any
 
 from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict, TransientError
+from daemon.headers import auto_reply
 from daemon.model import Draft, Reply, StoredItem
 
 from . import state as statefile
@@ -368,12 +369,7 @@ def _decoded(value: str) -> str:
 
 
 def _is_auto_reply(headers: dict[str, str]) -> bool:
-    auto = headers.get("auto-submitted")
-    if auto is not None and auto.split(";", 1)[0].strip().lower() != "no":
-        return True
-    if "x-autoreply" in headers or "x-autorespond" in headers:
-        return True
-    return headers.get("precedence", "").strip().lower() == "auto_reply"
+    return auto_reply(lambda name: headers.get(name.lower()))
 
 
 def _domain_matches(address: str, domains: set[str]) -> bool:

@@ -27,10 +27,20 @@ from typing import Any
 
 from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict
+from daemon.headers import auto_reply, domain_matches
 from daemon.model import Draft, Reply, StoredItem
 
-from .account import (KEY_EXPAND, KEY_PROPERTY, OPTIONS, PREFER, GraphAccount, key_filter,
-                      key_of, parse_instant, utc_text)
+from .account import (
+    KEY_EXPAND,
+    KEY_PROPERTY,
+    OPTIONS,
+    PREFER,
+    GraphAccount,
+    key_filter,
+    key_of,
+    parse_instant,
+    utc_text,
+)
 from .graph import NotFound, create_once, etag_header, odata_string
 
 log = logging.getLogger(__name__)
@@ -51,25 +61,14 @@ def is_auto_reply(message: dict) -> bool:
     itself and does not count."""
     headers = message.get("internetMessageHeaders")
     if isinstance(headers, list) and headers:
+        values: dict[str, str] = {}
         for header in headers:
-            if not isinstance(header, dict):
-                continue
-            name = str(header.get("name") or "").strip().lower()
-            value = str(header.get("value") or "").strip().lower()
-            if name == "auto-submitted" and value.split(";", 1)[0].strip() != "no":
-                return True
-            if name in ("x-autoreply", "x-autorespond"):
-                return True
-            if name == "precedence" and value == "auto_reply":
-                return True
-        return False
+            if isinstance(header, dict):
+                name = str(header.get("name") or "").strip().lower()
+                values.setdefault(name, str(header.get("value") or ""))
+        return auto_reply(lambda name: values.get(name.lower()))
     subject = str(message.get("subject") or "").strip().lower()
     return subject.startswith(AUTO_SUBJECTS) or subject == "out of office"
-
-
-def _domain_matches(address: str, domains: set[str]) -> bool:
-    domain = address.rpartition("@")[2].rstrip(".")
-    return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
 class OutlookMailbox(GraphAccount, Mailbox):
@@ -205,7 +204,7 @@ class OutlookMailbox(GraphAccount, Mailbox):
             return None
         sender = (((message.get("from") or {}).get("emailAddress") or {}).get("address") or "")
         sender = sender.strip().lower() if isinstance(sender, str) else ""
-        if "@" not in sender or not (sender in wanted or _domain_matches(sender, domains)):
+        if "@" not in sender or not (sender in wanted or domain_matches(sender, domains)):
             return None
         if is_auto_reply(message):
             return None
