@@ -467,7 +467,8 @@ class _Reader:
         if type_name is None:
             return None
         try:
-            table: dict[str, Option] = find_class(type_name).options
+            connector = find_class(type_name)
+            table: dict[str, Option] = connector.options
         except ConfigError as exc:
             for line in exc.problems:
                 self.problem(f"{where}.type", line)
@@ -496,6 +497,9 @@ class _Reader:
                 else:
                     # Defaults may be lists: every account gets its own copy.
                     options[key] = copy.deepcopy(option.default)
+        if len(options) == len(table):  # all there and well typed: the connector's own checks
+            for line in connector.validate(str(entry.get("name", "")), options):
+                self.problem(where, line)
         return options
 
     def check_mailbox_links(self, calendars, mailboxes) -> None:

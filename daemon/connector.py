@@ -69,6 +69,12 @@ class Connector(ABC):
         self.config = config
         self.context = context
 
+    @classmethod
+    def validate(cls, name: str, options: dict[str, Any]) -> list[str]:
+        """Problems with ``options`` beyond their types (one line each),
+        checked when the config is loaded, so they are listed with the rest."""
+        return []
+
     def check(self) -> str:
         """Reach the provider and return a one-line description of what was
         found (e.g. "12 events, writes to Interview follow-ups"). Raises the

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, NamedTuple
 from imapclient import IMAPClient
 
 from daemon.connector import Context, Mailbox, Option
-from daemon.errors import Conflict, ConnectorError
+from daemon.errors import ConfigError, Conflict, ConnectorError
 from daemon.model import Draft, Reply, StoredItem
 from daemon.secrets import PasswordAccount
 
@@ -72,6 +72,14 @@ class ImapMailbox(PasswordAccount, Mailbox):
     connection kept for the life of the connector."""
 
     options: ClassVar[dict[str, Option]] = settings.OPTIONS
+
+    @classmethod
+    def validate(cls, name: str, options: dict[str, Any]) -> list[str]:
+        try:
+            settings.parse(name, options)
+        except ConfigError as exc:
+            return exc.problems
+        return []
 
     def __init__(self, name: str, config: dict[str, Any], context: Context):
         super().__init__(name, config, context)

@@ -563,3 +563,26 @@ def test_example_loads_with_the_real_connectors(tmp_path):
         text = EXAMPLE.read_text(encoding="utf-8")
         for key in options:
             assert re.search(rf"^#?\s*{key}\s*=", text, re.M), f"{section}: {key} not documented"
+
+
+def test_connector_checks_run_at_load_time_with_the_other_problems(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("""
+[me]
+email = "me@example.org"
+timezone = "Mars/Olympus"
+[[calendars]]
+name = "c"
+type = "local"
+path = "."
+[[mailboxes]]
+name = "work"
+type = "imap"
+host = "imap.example.com"
+username = "me"
+tls = "none"
+""")
+    with pytest.raises(ConfigError) as info:
+        load(path)
+    assert any("me.timezone" in p for p in info.value.problems)
+    assert any(p.startswith("config.toml: mailboxes[1]:") and "unencrypted" in p for p in info.value.problems)
