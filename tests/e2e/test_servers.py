@@ -92,3 +92,21 @@ def test_a_wrong_password_is_reported_and_the_other_account_keeps_working(server
     assert cli.main(["--config", str(config), "run", "--once", "--now", (START + timedelta(hours=3)).isoformat()]) == 1
     assert "work mail: reconnect needed" in capsys.readouterr().err
     assert cal.own_count() == 1 and box.draft_count() == 0
+
+
+def test_no_password_reaches_the_log(servers, tmp_path, capsys, caplog):
+    import logging
+
+    cal, box = servers
+    cal.add_source_event(ics_event("acme@x", "Interview at Acme", START, organizer=("Jane", "jane@acme.example")))
+    config = write_config(tmp_path, cal, box)
+    with caplog.at_level(logging.DEBUG):
+        assert cli.main(["--config", str(config), "-v", "run", "--once",
+                         "--now", (START + timedelta(hours=3)).isoformat()]) == 0
+        assert cli.main(["--config", str(config), "-v", "check"]) == 0
+    out = capsys.readouterr()
+    everything = caplog.text + out.out + out.err
+    loggers = {r.name.split(".")[0] for r in caplog.records}
+    assert {"imapclient", "caldav"} & loggers  # the libraries logged their traffic
+    for secret in (cal.password, box.account.password):
+        assert secret not in everything
