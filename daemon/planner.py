@@ -287,11 +287,13 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
         if inp.now < iv.end:
             continue
         addresses = tuple(sorted({p.email for p in iv.interviewers if p.email}))
-        for other in inp.interviews:  # every round's interviewers count
+        domains = list(iv.company_domains)
+        for other in inp.interviews:  # every round's interviewers and domains count
             if processes[interview_id(other.calendar, other.uid, other.event.recurrence_id)] == process:
                 addresses = tuple(sorted({*addresses, *(p.email for p in other.interviewers if p.email)}))
-        if addresses or iv.company_domains:
-            queries.append(ReplyQuery(process, mailbox, addresses, iv.company_domains, iv.end))
+                domains += [d for d in other.company_domains if d not in domains]
+        if addresses or domains:
+            queries.append(ReplyQuery(process, mailbox, addresses, tuple(domains), iv.end))
     return queries
 
 
@@ -325,14 +327,15 @@ def _withdraw(rec: Record, reason: str, cause: str) -> Action | None:
         return None
     if rec.state == "planned":
         return Action("record", replace(rec, state="cancelled", reason=reason, cause=cause))
-    # done: remove only our own unchanged calendar items, and a status-check
-    # draft when the company replied or a later round took over
+    # done: remove only our own unchanged items: calendar items, and a
+    # status-check draft (the company replied, a later round took over, the
+    # round was cancelled). Thank-you drafts stay.
     if rec.user_changed or rec.ref is None:
         return None
     after = replace(rec, state="cancelled", reason=reason, cause=cause, ref=None, etag=None)
     if rec.kind in EVENT_KINDS:
         return Action("delete_event", after, previous=rec)
-    if rec.kind == STATUS and cause in ("reply", "superseded"):
+    if rec.kind == STATUS:
         return Action("delete_draft", after, previous=rec)
     return None
 

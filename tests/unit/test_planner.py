@@ -5,7 +5,7 @@ when the provider call succeeds, so several passes can be chained.
 """
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 
@@ -270,3 +270,46 @@ def test_next_wake_is_when_the_next_follow_up_becomes_writable():
     records = settle({}, planner.plan(make_input(iv.end, [iv])))
     after = planner.plan(make_input(iv.end, [iv], records))
     assert after.next_wake == iv.end + timedelta(hours=1)  # the thank-you drafts
+
+
+def test_replies_are_looked_for_while_a_superseded_status_check_can_come_back():
+    # round 2 superseded round 1's status check, then round 2 was cancelled:
+    # round 1 is the latest again and its status check would be revived, so
+    # a reply the company sent meanwhile must be looked for and must stop it
+    r1 = interview("r1")
+    r2 = interview("r2", title="Onsite - Acme (Backend Engineer)", start=datetime(2026, 11, 6, 10, tzinfo=TZ))
+    now = datetime(2026, 11, 3, 9, tzinfo=TZ)
+    records = settle({}, planner.plan(make_input(now, [r1])))
+    records = settle(records, planner.plan(make_input(now, [r1, r2], records)))
+    status = next(r for r in records.values() if r.kind == STATUS and r.interview.endswith("r1\x1f"))
+    assert (status.state, status.cause) == ("cancelled", "superseded")
+    later = datetime(2026, 11, 16, 10, tzinfo=TZ)  # past round 1's status check (11-16 09:00)
+    cancelled = interview("r2", title="Onsite - Acme (Backend Engineer)",
+                          start=datetime(2026, 11, 6, 10, tzinfo=TZ), status="CANCELLED")
+    inp = make_input(later, [r1], records, withdrawn=[cancelled])
+    (query,) = planner.reply_queries(inp)
+    reply = Reply("jane@acme.example", datetime(2026, 11, 10, 8, tzinfo=TZ))
+    plan = planner.plan(make_input(later, [r1], records, {query.process: reply}, withdrawn=[cancelled]))
+    assert not any(a.op == "create_draft" and a.record.kind == STATUS for a in plan.actions)
+    assert by_kind(plan, STATUS)[0].state == "cancelled"
+
+
+def test_a_due_time_in_the_repeated_hour_is_not_planned_again_every_pass():
+    # ends 00:30 on the day daylight saving time ends: the thank-you is due at
+    # 01:30 EDT, inside the hour that repeats; the state database gives the
+    # due time back in UTC
+    iv = interview(start=datetime(2026, 10, 31, 23, 30, tzinfo=TZ))
+    now = datetime(2026, 10, 31, 12, tzinfo=TZ)
+    records = settle({}, planner.plan(make_input(now, [iv])))
+    stored = {k: replace(r, due=r.due.astimezone(timezone.utc)) for k, r in records.items()}
+    assert planner.plan(make_input(now, [iv], stored)).actions == []
+
+
+def test_a_reply_from_the_company_domain_counts_when_only_an_earlier_round_named_it():
+    # the latest round has nobody invited; the company's domain is known
+    # from the interviewers of the first round
+    r1 = interview("r1")
+    r2 = interview("r2", title="Onsite - Acme (Backend Engineer)", start=datetime(2026, 11, 6, 10, tzinfo=TZ),
+                   people=())
+    (query,) = planner.reply_queries(make_input(datetime(2026, 11, 16, 10, tzinfo=TZ), [r1, r2]))
+    assert query.domains == ("acme.example",) and query.since == r2.end
