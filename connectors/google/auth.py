@@ -147,6 +147,19 @@ class GoogleLogin:
                             f"({exc.__class__.__name__})") from None
 
 
+def require_scopes(account: str, credentials: Any, needed: tuple[str, ...]) -> None:
+    """``followup check``: the login must grant every scope the account
+    needs. Google's consent screen lets people untick permissions, which
+    otherwise shows up only as a 403 on the first write."""
+    granted = getattr(credentials, "granted_scopes", None) or getattr(credentials, "scopes", None)
+    if not granted:
+        return  # not known until the token was refreshed: the API answers then
+    missing = [scope.rsplit("/", 1)[-1] for scope in needed if scope not in set(granted)]
+    if missing:
+        raise AuthError(f"{account}: the Google login does not allow {', '.join(missing)}; run "
+                        f"followup auth {account} again and allow every permission it asks for")
+
+
 def _path(value: Any, base_dir: Path, key: str, account: str) -> Path | None:
     if value is None:
         return None

@@ -56,6 +56,7 @@ from .auth import (
     CALENDAR_EVENTS_SCOPE,
     CALENDAR_READ_SCOPES,
     GoogleLogin,
+    require_scopes,
 )
 from .retry import Ambiguous, ApiStatus, RetryPolicy
 from .transport import build_service
@@ -120,6 +121,7 @@ class GoogleCalendar(Calendar):
         self._endpoint = endpoint
         self.retry = retry or RetryPolicy()
         self._service: Any = None
+        self._login_used: Any = None  # the credentials the service was built with
         self._sources: list[tuple[str, str]] | None = None  # (as configured, calendar id)
         self._target: str | None = None
         self._state_path = statefile.state_path(context.state_dir, name, "calendar")
@@ -135,6 +137,7 @@ class GoogleCalendar(Calendar):
     def service(self) -> Any:
         if self._service is None:
             credentials = self._credentials or self.login.credentials()
+            self._login_used = credentials
             self._service = build_service("calendar", "v3", credentials, self._endpoint)
         return self._service
 
@@ -231,6 +234,7 @@ class GoogleCalendar(Calendar):
         """Find the calendars; e.g. "reads primary; follow-ups go to
         'Interview follow-ups' (created on the first write)"."""
         listing = self._calendar_list()
+        require_scopes(self.name, self._login_used, self.scopes())
         sources = self._resolve_sources(listing)
         reads = ", ".join(name for name, _ in sources)
         if self.write_to == "source":

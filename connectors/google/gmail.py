@@ -45,7 +45,7 @@ from daemon.headers import auto_reply
 from daemon.model import Draft, Reply, StoredItem
 
 from . import state as statefile
-from .auth import AUTH_OPTIONS, GMAIL_SCOPES, GoogleLogin
+from .auth import AUTH_OPTIONS, GMAIL_SCOPES, GoogleLogin, require_scopes
 from .retry import Ambiguous, ApiStatus, RetryPolicy
 from .transport import build_service
 
@@ -82,6 +82,7 @@ class GmailMailbox(Mailbox):
         self._endpoint = endpoint
         self.retry = retry or RetryPolicy()
         self._service: Any = None
+        self._login_used: Any = None  # the credentials the service was built with
         self._state_path = statefile.state_path(context.state_dir, name, "gmail")
 
     # -- plumbing -------------------------------------------------------------------
@@ -90,6 +91,7 @@ class GmailMailbox(Mailbox):
     def service(self) -> Any:
         if self._service is None:
             credentials = self._credentials or self.login.credentials()
+            self._login_used = credentials
             self._service = build_service("gmail", "v1", credentials, self._endpoint)
         return self._service
 
@@ -120,6 +122,7 @@ class GmailMailbox(Mailbox):
     def check(self) -> str:
         """One request (the profile): e.g. "Gmail alex@example.org"."""
         profile = self._call(self.service.users().getProfile(userId="me"), "read the profile")
+        require_scopes(self.name, self._login_used, GMAIL_SCOPES)
         return (f"Gmail {profile.get('emailAddress', '?')}: drafts only, replies found from "
                 "message headers")
 

@@ -436,3 +436,26 @@ def test_token_file_is_private_and_checked(tmp_path, ch):
     with pytest.raises(AuthError) as err:
         login.credentials()
     assert "chmod 600" in str(err.value) and "refresh-9" not in str(err.value)
+
+
+def test_check_names_a_permission_the_user_did_not_grant(tmp_path):
+    from connectors.google.auth import CALENDAR_READ_SCOPES, GMAIL_SCOPES
+    from tests.contract.google_harness import GmailHarness, GoogleCalendarHarness, credentials
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "m").mkdir()
+    cal_h = GoogleCalendarHarness(tmp_path / "c")
+    try:
+        cal = cal_h.make(credentials=credentials(cal_h.fake, CALENDAR_READ_SCOPES, "partial"))
+        with pytest.raises(AuthError, match="calendar.app.created"):
+            cal.check()
+        assert "reads primary" in cal_h.make().check()
+    finally:
+        cal_h.close()
+    mail_h = GmailHarness(tmp_path / "m")
+    try:
+        box = mail_h.make(credentials=credentials(mail_h.fake, GMAIL_SCOPES[:1], "partial"))
+        with pytest.raises(AuthError, match="does not allow"):
+            box.check()
+    finally:
+        mail_h.close()
