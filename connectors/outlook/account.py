@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from daemon.errors import AuthError
 from daemon.connector import Option
 
 from .auth import MsalTokens, tokens_for
@@ -52,7 +53,7 @@ class GraphAccount:
     def _setup_graph(self, token: Callable[[], str] | None, session: Any,
                      sleep: Callable[[float], None] | None, prefer: tuple[str, ...]) -> None:
         self.account = self.config.get("account") or self.name
-        self._tokens: MsalTokens | None = None
+        self._tokens: MsalTokens | None = token if isinstance(token, MsalTokens) else None
         if token is None:
             self._tokens = tokens_for(self.name, self.config, self.context.base_dir)
             token = self._tokens
@@ -61,6 +62,15 @@ class GraphAccount:
             kwargs["sleep"] = sleep
         base = self.config.get("graph_url") or DEFAULT_BASE_URL
         self.graph = GraphClient(base, token, f"{base}|{self.account}", **kwargs)
+
+    def require_scopes(self) -> None:
+        """``followup check``: the sign-in must carry both permissions (an
+        administrator may have granted only one)."""
+        missing = self._tokens.missing_scopes() if self._tokens is not None else []
+        if missing:
+            raise AuthError(f"{self.name}: the Microsoft sign-in lacks {', '.join(missing)}; "
+                            "add it to the app registration's API permissions (or ask your "
+                            f"administrator), then run followup auth {self.name}")
 
     def authorize(self) -> str:
         """``followup auth NAME``: device-code sign-in, then a check."""

@@ -173,6 +173,8 @@ class MsalTokens:
     handed to MSAL (tests answer its requests offline).
     """
 
+    granted: frozenset[str] = frozenset()  # scopes of the last token
+
     def __init__(self, account: str, client_id: str, tenant: str = "common", *,
                  store: KeyringStore | FileStore | None = None,
                  http_client: Any = None, authority_host: str = AUTHORITY_HOST):
@@ -238,7 +240,14 @@ class MsalTokens:
                 why = (result or {}).get("error") or "no usable token"
                 raise reconnect(self.account, f"the Microsoft sign-in expired or was revoked ({why})")
             self._save(app)
+            self.granted = frozenset((result.get("scope") or "").split()) or self.granted
             return result["access_token"]
+
+    def missing_scopes(self) -> list[str]:
+        """The needed permissions the last token did not carry ([] when the
+        token named none: then Graph itself answers 403)."""
+        granted = {scope.rsplit("/", 1)[-1].lower() for scope in self.granted}
+        return [s for s in SCOPES if granted and s.lower() not in granted]
 
     def device_login(self, show: Callable[[str], None] | None = None) -> str:
         """Run the device-code flow: show the URL and code, wait for the

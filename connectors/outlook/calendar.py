@@ -139,6 +139,8 @@ class OutlookCalendar(GraphAccount, Calendar):
         """Reach the account and name the calendars read and written."""
         source = self.calendar_name or "main calendar"
         self._source_path()
+        self.list_own()  # a request, so the token (and its permissions) is known
+        self.require_scopes()
         target = self.write_to if self.write_to.lower() != "source" else source
         count = len(self.list_own())
         return (f"scans {source}, follow-ups go to {target} "

@@ -100,6 +100,7 @@ class OutlookMailbox(GraphAccount, Mailbox):
     def check(self) -> str:
         """Reach the Drafts folder and count the daemon's drafts in it."""
         data = self.graph.get("me/mailFolders/drafts", **{"$select": "id,displayName"})
+        self.require_scopes()
         self._drafts_id = data.get("id") or self._drafts_id
         count = sum(1 for _ in self._drafts(None))
         return (f"drafts go to {data.get('displayName') or 'Drafts'} "

@@ -563,11 +563,13 @@ class FakeLogin:
                 "access_token": f"access-{self.issued}", "refresh_token": f"refresh-{self.issued}",
                 "id_token": id_token, "client_info": _b64({"uid": "uid", "utid": "tid"}),
                 "expires_in": self.expires_in, "token_type": "Bearer",
-                "scope": "Calendars.ReadWrite Mail.ReadWrite openid profile offline_access"})
+                "scope": self.scope})
         return _Answer(404, {"error": "not_found"})
 
     def close(self):
         pass
+
+    scope = "Calendars.ReadWrite Mail.ReadWrite openid profile offline_access"
 
 
 def test_device_login_then_silent_tokens_from_the_keyring(memory):
@@ -672,3 +674,26 @@ def test_registered_types_load(monkeypatch):
     assert registry.calendar_class("outlook") is OutlookCalendar
     assert registry.mailbox_class("outlook") is OutlookMailbox
     assert os.path.isdir(PACKAGE)
+
+
+def test_check_names_a_permission_the_sign_in_lacks(memory, fake, box, tmp_path):
+    auth._apps.clear()
+    login = FakeLogin()
+    login.scope = "https://graph.microsoft.com/Calendars.ReadWrite openid profile offline_access"
+    tokens = auth.MsalTokens("work", "cid", http_client=login)
+    tokens.device_login(lambda text: None)
+    for n in range(1, 6):  # MSAL refreshes a token that lacks a requested scope
+        fake.mailboxes[f"access-{n}"] = box
+    cal = OutlookCalendar("work", {"client_id": "cid", "graph_url": fake.url},
+                          context(tmp_path), token=tokens)
+    with pytest.raises(AuthError, match="lacks Mail.ReadWrite"):
+        cal.check()
+    login.scope = "Calendars.ReadWrite Mail.ReadWrite offline_access"
+    auth._apps.clear()
+    tokens = auth.MsalTokens("work2", "cid", http_client=login)
+    tokens.device_login(lambda text: None)
+    for n in range(1, 12):
+        fake.mailboxes[f"access-{n}"] = box
+    cal = OutlookCalendar("work", {"client_id": "cid", "graph_url": fake.url},
+                          context(tmp_path), token=tokens)
+    assert "follow-ups go to" in cal.check()
