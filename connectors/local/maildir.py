@@ -146,6 +146,7 @@ class MaildirMailbox(Mailbox):
 
     def __init__(self, name: str, config: dict[str, Any], context: Context):
         super().__init__(name, config, context)
+        self._identities: dict[str, tuple[float, str, str | None]] = {}  # file name -> (mtime, id, key)
         drafts = config.get("drafts")
         if not isinstance(drafts, str) or not drafts.strip():
             raise ConfigError(f"mailbox {name!r}: 'drafts' must be the path of a Maildir folder")
@@ -209,16 +210,25 @@ class MaildirMailbox(Mailbox):
             if path.name.startswith(prefix):
                 return path
         wanted_id = normalize_message_id(message_id)
-        for path, _ in files:
-            try:
-                msg = parse_head(path)
-            except Exception:
-                continue
-            if wanted_id and normalize_message_id(raw_header(msg, "Message-ID")) == wanted_id:
-                return path
-            if raw_header(msg, KEY_HEADER) == key:
+        for path, mtime in files:
+            found_id, found_key = self._identity(path, mtime)
+            if (wanted_id and found_id == wanted_id) or found_key == key:
                 return path
         return None
+
+    def _identity(self, path: Path, mtime: float) -> tuple[str, str | None]:
+        """A draft file's Message-ID and follow-up key, read once per
+        version of the file (a long-running daemon looks often)."""
+        cached = self._identities.get(path.name)
+        if cached is not None and cached[0] == mtime:
+            return cached[1], cached[2]
+        try:
+            msg = parse_head(path)
+            found = (normalize_message_id(raw_header(msg, "Message-ID")), raw_header(msg, KEY_HEADER))
+        except Exception:
+            found = ("", None)
+        self._identities[path.name] = (mtime, *found)
+        return found
 
     def _item(self, key: str, path: Path) -> StoredItem:
         return StoredItem(key=key, ref=self._ref(path), etag=etag(path.read_bytes()))
