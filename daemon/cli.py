@@ -141,10 +141,27 @@ def cmd_status(args) -> int:
     if not settings.state_path.exists():
         print(f"No state yet at {settings.state_path}: run 'followup run --once' first.")
         return 0
+    from .errors import FollowupError as Busy
+    from .runner import InstanceLock
+
+    lock = InstanceLock(settings.state_path)
+    try:
+        lock.acquire()
+    except Busy:
+        running = True
+    else:
+        running = False
+        lock.release()
     state = State(settings.state_path)
     try:
+        wake = state.meta("next_wake")
+        if running:
+            daemon = "followup run is running" + (
+                f"; next wake-up {report.when(datetime.fromisoformat(wake), tz)}" if wake else "")
+        else:
+            daemon = "followup run is not running (followup service status)"
         print(report.status_text(state.records().values(), state.accounts(), tz,
-                                 datetime.now(timezone.utc)))
+                                 datetime.now(timezone.utc), daemon))
     finally:
         state.close()
     return 0

@@ -69,7 +69,7 @@ def plan_json(report, tz: ZoneInfo) -> dict:
     }
 
 
-def _when(dt: datetime, tz: ZoneInfo) -> str:
+def when(dt: datetime, tz: ZoneInfo) -> str:
     return dt.astimezone(tz).strftime("%a %Y-%m-%d %H:%M")
 
 
@@ -80,7 +80,7 @@ def plan_text(report, tz: ZoneInfo) -> str:
     lines = [f"Interviews found: {len(report.interviews)}  (times in {tz})"]
     for iv in report.interviews:
         lines.append("")
-        lines.append(f"  {_when(iv.start, tz)}  {_safe(iv.title)}  [{iv.calendar}]")
+        lines.append(f"  {when(iv.start, tz)}  {_safe(iv.title)}  [{iv.calendar}]")
         facts = [f"company: {_safe(iv.company, 60)}" if iv.company else "company: unknown"]
         if iv.position:
             facts.append(f"position: {_safe(iv.position, 60)}")
@@ -112,26 +112,30 @@ def plan_text(report, tz: ZoneInfo) -> str:
 def _outcome_line(o: Outcome, tz: ZoneInfo) -> str:
     to = f" to {', '.join(o.to)}" if o.to else ""
     reason = f" ({_safe(o.reason)})" if o.reason else ""
-    return f"    - {LABELS[o.kind]}{to}: {o.state}, {_when(o.due, tz)}{reason}"
+    return f"    - {LABELS[o.kind]}{to}: {o.state}, {when(o.due, tz)}{reason}"
 
 
-def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: datetime) -> str:
+def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: datetime,
+                daemon: str = "") -> str:
     records = sorted(records, key=lambda r: r.due)
-    lines = ["Accounts:"]
+    lines = [daemon, ""] if daemon else []
+    lines.append("Accounts:")
     if not accounts:
         lines.append("  (no pass has run yet)")
-    for name, (status, message, since) in sorted(accounts.items()):
-        lines.append(f"  {name}: {status} since {_when(since, tz)}" + (f": {message}" if message else ""))
+    for name, (status, message, since, last_ok) in sorted(accounts.items()):
+        good = f", last good pass {when(last_ok, tz)}" if last_ok and status != "ok" else ""
+        moment = f"last pass {when(last_ok, tz)}" if status == "ok" and last_ok else f"since {when(since, tz)}"
+        lines.append(f"  {name}: {status}, {moment}{good}" + (f": {message}" if message else ""))
     upcoming = [r for r in records if r.state in ("planned", "pending")]
     lines += ["", f"Upcoming follow-ups ({len(upcoming)}):"]
     for r in upcoming:
         state = "due now" if r.due <= now else "planned"
-        lines.append(f"  {_when(r.due, tz)}  {LABELS[r.kind]:<19} {state:<8} {r.recipient or ''}  {_safe(r.process, 50)}")
+        lines.append(f"  {when(r.due, tz)}  {LABELS[r.kind]:<19} {state:<8} {r.recipient or ''}  {_safe(r.process, 50)}")
     past = [r for r in records if r.state not in ("planned", "pending")]
     lines += ["", f"Done and closed ({len(past)}):"]
     for r in past[-50:]:
         reason = f"  ({_safe(r.reason, 80)})" if r.reason else ""
-        lines.append(f"  {_when(r.due, tz)}  {LABELS[r.kind]:<19} {r.state:<9} {r.recipient or ''}  {_safe(r.process, 50)}{reason}")
+        lines.append(f"  {when(r.due, tz)}  {LABELS[r.kind]:<19} {r.state:<9} {r.recipient or ''}  {_safe(r.process, 50)}{reason}")
     return "\n".join(lines)
 
 

@@ -135,6 +135,7 @@ class Runner:
                          len(report.account_errors))
                 next_scan = now + timedelta(seconds=interval * (1 + random.uniform(0, JITTER)))
                 next_wake = min((t for t in (report.plan.next_wake, engine.next_retry()) if t), default=None)
+                engine.state.set_meta("next_wake", min(filter(None, (next_wake, next_scan))).isoformat())
                 if max_passes is not None and self.passes >= max_passes:
                     break
             targets = [next_scan] + ([next_wake] if next_wake else [])

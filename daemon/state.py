@@ -19,7 +19,7 @@ from .errors import ConfigError
 from .model import Attendee, CalendarEvent
 from .planner import Record
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS actions (
@@ -61,9 +61,19 @@ CREATE TABLE IF NOT EXISTS accounts (
     name TEXT PRIMARY KEY,
     status TEXT NOT NULL,
     message TEXT NOT NULL DEFAULT '',
-    since TEXT NOT NULL
+    since TEXT NOT NULL,
+    last_ok TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT
 );
 """
+
+# Schema changes, applied in order to a database of an older version.
+MIGRATIONS = {
+    2: ["ALTER TABLE accounts ADD COLUMN last_ok TEXT"],
+}
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -112,6 +122,13 @@ class State:
         if version > SCHEMA_VERSION:
             raise ConfigError(
                 f"{self.path}: state database is from a newer version (schema {version}); upgrade followup")
+        if 0 < version < SCHEMA_VERSION:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS.get(step, ()):
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self.db.executescript(SCHEMA)
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -188,11 +205,21 @@ class State:
     # -- account health ------------------------------------------------------
 
     def set_account(self, name: str, status: str, message: str, now: datetime) -> None:
-        row = self.db.execute("SELECT status, since FROM accounts WHERE name=?", (name,)).fetchone()
+        row = self.db.execute("SELECT status, since, last_ok FROM accounts WHERE name=?", (name,)).fetchone()
         since = row[1] if row and row[0] == status else _iso(now)
-        self.db.execute("INSERT OR REPLACE INTO accounts (name, status, message, since) VALUES (?,?,?,?)",
-                        (name, status, message, since))
+        last_ok = _iso(now) if status == "ok" else (row[2] if row else None)
+        self.db.execute(
+            "INSERT OR REPLACE INTO accounts (name, status, message, since, last_ok) VALUES (?,?,?,?,?)",
+            (name, status, message, since, last_ok))
 
-    def accounts(self) -> dict[str, tuple[str, str, datetime]]:
-        cur = self.db.execute("SELECT name, status, message, since FROM accounts")
-        return {r[0]: (r[1], r[2], _dt(r[3])) for r in cur}
+    def accounts(self) -> dict[str, tuple[str, str, datetime, datetime | None]]:
+        """name -> (status, message, since, last good pass)."""
+        cur = self.db.execute("SELECT name, status, message, since, last_ok FROM accounts")
+        return {r[0]: (r[1], r[2], _dt(r[3]), _dt(r[4])) for r in cur}
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None

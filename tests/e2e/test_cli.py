@@ -92,7 +92,8 @@ def test_status_and_check(world, capsys):
     capsys.readouterr()
     assert world.run("status") == 0
     out = capsys.readouterr().out
-    assert "personal: ok" in out and "follow-up call" in out
+    assert "personal: ok, last pass" in out and "follow-up call" in out
+    assert "followup run is not running" in out
     assert world.run("check") == 0
     out = capsys.readouterr().out
     assert "personal: ok" in out and "mail: ok" in out

@@ -124,6 +124,9 @@ def test_sigterm_stops_the_real_process_within_ten_seconds(world):
         second = subprocess.run([sys.executable, "-m", "daemon.cli", "--config", str(world.config), "run"],
                                 capture_output=True, text=True, env=env, timeout=30)
         assert second.returncode == 1 and "already" in second.stderr
+        status = subprocess.run([sys.executable, "-m", "daemon.cli", "--config", str(world.config), "status"],
+                                capture_output=True, text=True, env=env, timeout=30)
+        assert "followup run is running; next wake-up" in status.stdout
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

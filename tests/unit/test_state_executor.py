@@ -156,3 +156,19 @@ def test_an_update_of_an_item_the_user_edited_leaves_it_alone(parts):
     rec = st.records()["k1"]
     assert rec.user_changed and rec.state == "done" and "changed by you" in rec.reason
     assert cal.find_own("k1").start.hour == 18
+
+
+def test_a_version_1_database_is_migrated(tmp_path):
+    db = sqlite3.connect(tmp_path / "s.db")
+    db.executescript("""
+        CREATE TABLE accounts (name TEXT PRIMARY KEY, status TEXT NOT NULL,
+                               message TEXT NOT NULL DEFAULT '', since TEXT NOT NULL);
+        INSERT INTO accounts VALUES ('cal', 'ok', '', '2026-11-01T00:00:00+00:00');
+        PRAGMA user_version=1;
+    """)
+    db.close()
+    st = State(tmp_path / "s.db")
+    assert st.accounts()["cal"][:2] == ("ok", "")
+    st.set_account("cal", "ok", "", NOW)
+    assert st.accounts()["cal"][3] == NOW
+    assert st.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
