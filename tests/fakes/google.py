@@ -149,6 +149,7 @@ class FakeGoogle:
         self.grants: dict[str, list[str]] = {}  # refresh token -> scopes
         self.access: dict[str, list[str]] = {}  # access token -> scopes
         self.revoked: set[str] = set()
+        self.codes: dict[str, list[str]] = {}  # authorization code -> scopes (the login flow)
         # Gmail
         self.messages: dict[str, dict] = {}
         self.drafts: dict[str, str] = {}  # draft id -> message id
@@ -417,6 +418,14 @@ class FakeGoogle:
             fault = self._take_fault("token")
             if fault is not None:
                 return fault.status, {}, {"error": fault.reason}
+            code = form.get("code", [""])[0]
+            if form.get("grant_type") == ["authorization_code"] and code in self.codes:
+                refresh = f"refresh-from-{code}"
+                self.grants[refresh] = self.codes.pop(code)  # a code is good once
+                access = f"at-{next(self._numbers)}"
+                self.access[access] = self.grants[refresh]
+                return 200, {}, {"access_token": access, "refresh_token": refresh, "expires_in": 3599,
+                                 "token_type": "Bearer", "scope": " ".join(self.grants[refresh])}
             refresh = form.get("refresh_token", [""])[0]
             if form.get("grant_type") != ["refresh_token"] or refresh not in self.grants \
                     or refresh in self.revoked:

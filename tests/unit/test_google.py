@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -459,3 +460,59 @@ def test_check_names_a_permission_the_user_did_not_grant(tmp_path):
             box.check()
     finally:
         mail_h.close()
+
+
+def test_followup_auth_runs_the_loopback_login_and_keeps_the_token_in_the_keyring(ch, tmp_path, monkeypatch):
+    """The installed-app flow end to end: the printed URL, Google's redirect
+    to the local port (played by a thread), the code exchanged at the token
+    endpoint, the login checked and stored."""
+    import threading
+    import urllib.request
+
+    import keyring
+    from google_auth_oauthlib.flow import Flow
+
+    from tests.unit.test_secrets import MemoryKeyring
+
+    ring = MemoryKeyring()
+    before = keyring.get_keyring()
+    keyring.set_keyring(ring)
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake's token endpoint is plain http
+    secrets_file = tmp_path / "client_secret.json"
+    secrets_file.write_text(json.dumps({"installed": {
+        "client_id": "client-1.apps.googleusercontent.com", "client_secret": "s",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": ch.fake.token_uri,
+        "redirect_uris": ["http://localhost"]}}))
+    port = google_auth._free_port()
+    monkeypatch.setattr(google_auth, "_free_port", lambda: port)
+    states = []
+    real_url = Flow.authorization_url
+    monkeypatch.setattr(Flow, "authorization_url",
+                        lambda self, **kw: (lambda r: states.append(r[1]) or r)(real_url(self, **kw)))
+    cal = GoogleCalendar("work", {"client_secrets": str(secrets_file)},
+                         Context(base_dir=tmp_path, state_dir=tmp_path),
+                         endpoint=ch.fake.calendar_endpoint, retry=RetryPolicy(sleep=lambda s: None))
+    ch.fake.codes["code-1"] = list(cal.scopes())
+
+    def browser():
+        for _ in range(200):
+            if states:
+                try:
+                    urllib.request.urlopen(f"http://localhost:{port}/?state={states[0]}&code=code-1",
+                                           timeout=5).read()
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.05)
+
+    helper = threading.Thread(target=browser, daemon=True)
+    helper.start()
+    try:
+        result = cal.authorize()
+    finally:
+        keyring.set_keyring(before)
+    helper.join(5)
+    assert "connected to Google" in result and "keyring" in result
+    stored = json.loads(ring.items[(google_auth.SERVICE, "work")])
+    assert stored["refresh_token"] == "refresh-from-code-1"
+    assert "refresh-from-code-1" not in result
