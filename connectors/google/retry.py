@@ -28,11 +28,9 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-from daemon.errors import AuthError, ConnectorError, TransientError
+from daemon.errors import AuthError, ConnectorError, TransientError, retry_after_seconds
 
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
@@ -74,24 +72,10 @@ def _reason(content: bytes | str | None) -> tuple[str, str]:
 
 def retry_after(headers: Any) -> float | None:
     """Seconds from a ``Retry-After`` header (seconds or an HTTP date)."""
-    value = None
     try:
-        value = headers.get("retry-after") or headers.get("Retry-After")
+        return retry_after_seconds(headers.get("retry-after") or headers.get("Retry-After"))
     except AttributeError:
         return None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 _NETWORK_ERRORS: tuple[type[BaseException], ...] = (

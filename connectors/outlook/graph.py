@@ -27,14 +27,13 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
 
-from daemon.errors import (AuthError, Conflict, ConnectorError, SyncTokenExpired,
-                           TransientError)
+from daemon.errors import (AuthError, Conflict, ConnectorError, SyncTokenExpired, TransientError,
+                           retry_after_seconds)
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com/v1.0"
 MAX_CONCURRENT_PER_MAILBOX = 4
@@ -254,17 +253,7 @@ def _error_detail(response: requests.Response) -> tuple[str, str]:
 
 def _retry_after(response: requests.Response) -> float | None:
     """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None."""
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
+    return retry_after_seconds(response.headers.get("Retry-After"))
 
 
 def create_once(client: GraphClient, post: Callable[[], Response],

@@ -85,3 +85,17 @@ def test_the_password_never_appears_in_messages(tmp_path):
     with pytest.raises(AuthError) as info:
         secrets.from_command(f"{sys.executable} {script}", "a")
     assert "hunter2" not in str(info.value)
+
+
+def test_retry_after_in_seconds_or_as_a_date():
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from daemon.errors import retry_after_seconds
+
+    assert retry_after_seconds("120") == 120.0
+    assert retry_after_seconds(" 0 ") == 0.0
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(minutes=2), usegmt=True)
+    assert 100 < retry_after_seconds(later) <= 120
+    assert retry_after_seconds("Mon, 01 Jan 2001 00:00:00 GMT") == 0.0
