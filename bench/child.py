@@ -1,0 +1,229 @@
+"""Work that runs in a fresh interpreter: ``python -m bench.child TASK``.
+
+The task's arguments come as one JSON object on stdin; the result is
+printed as one JSON object on the last line of stdout. Keeping each task in
+a process of its own makes peak memory, imported modules and timings
+independent of whatever ran before. The imports here stay minimal, since
+what this process loads is part of what is measured.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+#: modules too heavy for the start of every command
+HEAVY = ("googleapiclient", "google.auth", "google_auth_oauthlib", "google_auth_httplib2",
+         "httplib2", "msal", "caldav", "imapclient", "requests", "keyring", "lxml",
+         "icalendar", "recurring_ical_events", "x_wr_timezone", "holidays", "sqlite3")
+#: top-level packages of this project (left out of the bare-import baseline)
+PROJECT = ("daemon", "connectors", "bench", "tests", "__main__")
+
+
+def _heavy_loaded() -> list[str]:
+    return [name for name in HEAVY if name in sys.modules]
+
+
+def task_modules(args: dict) -> dict:
+    """Heavy modules loaded by importing ``daemon.cli`` and then by running
+    the command ``args["argv"]`` (its output discarded)."""
+    import contextlib
+    import io
+
+    from daemon import cli
+
+    after_import = _heavy_loaded()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            cli.main(args["argv"])
+        except SystemExit:
+            pass
+    return {"import": after_import, "command": _heavy_loaded()}
+
+
+def _profiled(call, path: str | None):
+    """``call()``, under cProfile when ``path`` is given (stats saved there)."""
+    if not path:
+        return call()
+    import cProfile
+
+    profile = cProfile.Profile()
+    try:
+        return profile.runcall(call)
+    finally:
+        profile.dump_stats(path)
+
+
+def task_plan(args: dict) -> dict:
+    """``followup plan`` twice on a calendar folder (first generated with
+    ``args["generate"]`` events when given): the first pass with an empty
+    state, then a second one on the warm state (a new engine, as a second
+    command would make). Times only the passes."""
+    from datetime import datetime
+    from pathlib import Path
+
+    from bench.measure import peak_rss_mb, rss_mb
+    from bench.world import config, local_accounts, settings
+    from daemon.engine import Engine
+
+    root = Path(args["root"])
+    if args.get("generate"):
+        from bench.ics import generate_folder
+
+        size = args["generate"]
+        generate_folder(Path(args["folder"]), size, size // 100, datetime.fromisoformat(args["now"]))
+    _, mailbox = local_accounts(root)
+    calendar = {"name": "personal", "type": "local", "path": args["folder"],
+                "write_to": str(root / "own"), "mailbox": "mail"}
+    s = settings(config(root / "state.sqlite3", [calendar], [mailbox]), root)
+    now = datetime.fromisoformat(args["now"])
+    times, cpu, base = [], [], rss_mb()
+    report = None
+    for attempt in range(2):
+        engine = Engine(s)
+        try:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            profile = args.get("profile") if attempt == 0 else None
+            result = _profiled(lambda e=engine: e.run_pass(now, apply=False), profile)
+            times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        finally:
+            engine.close()
+        if attempt == 0:
+            report, peak = result, peak_rss_mb()
+    return {"first": times[0], "second": times[1], "first_cpu": cpu[0], "second_cpu": cpu[1],
+            "base_mb": base, "peak_mb": peak,
+            "interviews": len(report.interviews), "ignored": len(report.ignored),
+            "outcomes": len(report.plan.outcomes), "problems": len(report.problems),
+            "errors": report.account_errors}
+
+
+def task_corpus(args: dict) -> dict:
+    """Scan + plan of one .ics file against icalendar + recurring-ical-events
+    alone over the same window, interleaved, ``args["reps"]`` times each."""
+    from datetime import datetime
+    from pathlib import Path
+
+    import icalendar
+    import recurring_ical_events
+
+    from bench.world import config, local_accounts, settings
+    from daemon.engine import Engine, scan_window
+
+    root, path = Path(args["root"]), Path(args["path"])
+    _, mailbox = local_accounts(root)
+    now = datetime.fromisoformat(args["now"])
+    calendar = {"name": "corpus", "type": "local", "path": str(path),
+                "write_to": str(root / "own"), "mailbox": "mail"}
+
+    cpu: dict[str, list[float]] = {"ours": [], "theirs": []}
+
+    def product(rep: int):
+        s = settings(config(root / f"state-{rep}.sqlite3", [calendar], [mailbox]), root)
+        engine = Engine(s)
+        try:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            report = _profiled(lambda: engine.run_pass(now, apply=False),
+                               args.get("profile") if rep == 0 else None)
+            seconds = time.perf_counter() - start
+            cpu["ours"].append(time.process_time() - start_cpu)
+            return seconds, report
+        finally:
+            engine.close()
+
+    s = settings(config(root / "state-window.sqlite3", [calendar], [mailbox]), root)
+    window = scan_window(now, s.scan.lookback, s.scan.lookahead)
+
+    def alone():
+        start, start_cpu = time.perf_counter(), time.process_time()
+        parsed = icalendar.Calendar.from_ical(path.read_bytes())
+        found = recurring_ical_events.of(parsed).between(*window)
+        seconds = time.perf_counter() - start
+        cpu["theirs"].append(time.process_time() - start_cpu)
+        return seconds, found
+
+    ours, theirs, reports, found = [], [], [], []
+    for rep in range(args["reps"]):  # alternating which goes first
+        for which in ((0, 1) if rep % 2 == 0 else (1, 0)):
+            if which == 0:
+                seconds, report = product(rep)
+                ours.append(seconds)
+                reports.append(report)
+            else:
+                seconds, found = alone()
+                theirs.append(seconds)
+    report = reports[0]
+    return {"ours": ours, "theirs": theirs, "cpu": cpu, "occurrences": len(found),
+            "interviews": len(report.interviews), "ignored": len(report.ignored),
+            "problems": len(report.problems), "errors": report.account_errors,
+            "window": [w.isoformat() for w in window]}
+
+
+def task_idle(args: dict) -> dict:
+    """``followup run`` on a fake clock for ``args["cycles"]`` passes; the
+    resident memory after pass ``args["checkpoint"]`` and after the last,
+    and the modules it loaded."""
+    import gc
+    import threading
+    from datetime import datetime, timedelta
+    from pathlib import Path
+
+    from bench.measure import rss_mb
+    from bench.wiring import wire
+    from daemon import config
+    from daemon.engine import Engine
+    from daemon.runner import Runner
+    from tests.e2e.world import FakeClock
+
+    cycles, checkpoint = args["cycles"], args["checkpoint"]
+    marks_at = {checkpoint, cycles, *args.get("marks", ())}
+    marks: dict[str, dict] = {}
+    problems: list[str] = []
+    stop = threading.Event()
+    start = datetime.fromisoformat(args["start"])
+    clock = FakeClock(start, start + timedelta(days=365), stop)
+    count = 0
+
+    def make_engine(settings):
+        engine = Engine(settings)
+        wire(engine, args.get("specs", {}))
+        real = engine.run_pass
+
+        def counted(now, apply, should_stop=lambda: False):
+            nonlocal count
+            report = real(now, apply, should_stop)
+            count += 1
+            if report.account_errors:
+                problems.extend(f"{k}: {v}" for k, v in report.account_errors.items())
+            if count in marks_at:
+                rss = rss_mb()
+                gc.collect()
+                marks[str(count)] = {"rss": rss, "blocks": sys.getallocatedblocks(),
+                                     "interviews": len(report.interviews)}
+            return report
+
+        engine.run_pass = counted
+        return engine
+
+    runner = Runner(load=lambda: config.load(Path(args["config"])), make_engine=make_engine,
+                    clock=clock, stop=stop)
+    runner.run(max_passes=cycles)
+    modules = sorted(name for name in sys.modules
+                     if name.partition(".")[0] not in PROJECT)
+    return {"marks": marks, "modules": modules, "problems": sorted(set(problems))[:5],
+            "fake_hours": (clock.t - start).total_seconds() / 3600}
+
+
+TASKS = {"modules": task_modules, "plan": task_plan, "corpus": task_corpus, "idle": task_idle}
+
+
+def main() -> int:
+    task = TASKS[sys.argv[1]]
+    result = task(json.loads(sys.stdin.read() or "{}"))
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
