@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import __version__, report
+from . import __version__
 from .errors import ConfigError, FollowupError
 
 log = logging.getLogger("followup")
@@ -68,6 +68,7 @@ def _now(text: str | None, tz: ZoneInfo) -> datetime:
 
 
 def cmd_plan(args) -> int:
+    from . import report
     from .engine import Engine
 
     settings = _load(args)
@@ -94,6 +95,7 @@ def _summary(rep) -> str:
 
 
 def cmd_run(args) -> int:
+    from . import report
     from .engine import Engine
 
     if not args.once:
@@ -132,6 +134,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_status(args) -> int:
+    from . import report
     from zoneinfo import ZoneInfo
 
     from .state import State
