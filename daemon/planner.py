@@ -35,6 +35,7 @@ from .compose import Composer
 from .detection import Ignored, Interview
 from .keys import action_key, content_hash, interview_id
 from .model import Draft, FollowupEvent, Recipient, Reply
+from .records import Record
 from .settings import Policy
 
 THANK_YOU = "thank_you_email"
@@ -54,29 +55,6 @@ REPLY_WATCH = timedelta(days=21)
 REVIVABLE = frozenset({"interview_cancelled", "superseded", "disabled", "no_mailbox"})
 
 TERMINAL = frozenset({"cancelled", "expired", "skipped"})
-
-
-@dataclass(frozen=True)
-class Record:
-    """What the state database knows of one follow-up."""
-
-    key: str
-    kind: str
-    calendar: str  # calendar the interview is in
-    target: str  # calendar or mailbox that receives the follow-up
-    interview: str  # interview id (calendar, UID, recurrence instant)
-    process: str
-    due: datetime
-    state: str  # planned, pending, done, cancelled, expired, skipped
-    recipient: str = ""
-    reason: str = ""
-    cause: str = ""
-    op: str | None = None  # with "pending": create, update or delete
-    ref: str | None = None
-    etag: str | None = None
-    content_hash: str | None = None
-    message_id: str | None = None
-    user_changed: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from typing import TYPE_CHECKING
+
 from .keys import instant, interview_id
-from .planner import Outcome, Record
+
+if TYPE_CHECKING:  # only for annotations: status output must start fast
+    from .planner import Outcome
+    from .records import Record
 
 LABELS = {
     "thank_you_email": "thank-you email",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .model import Attendee, CalendarEvent
-from .planner import Record
+from .records import Record
 
 SCHEMA_VERSION = 2
 
