@@ -51,10 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _load(args):
+def _load(args, holidays: bool = True):
     from . import config
 
-    return config.load(args.config or config.default_path())
+    return config.load(args.config or config.default_path(), holidays=holidays)
 
 
 def _now(text: str | None, tz: ZoneInfo) -> datetime:
@@ -139,7 +139,7 @@ def cmd_status(args) -> int:
 
     from .state import State
 
-    settings = _load(args)
+    settings = _load(args, holidays=False)  # status only reads the state
     tz = ZoneInfo(settings.me.timezone)
     if not settings.state_path.exists():
         print(f"No state yet at {settings.state_path}: run 'followup run --once' first.")

@@ -59,9 +59,10 @@ def _xdg(variable: str, fallback: str) -> Path:
 
 # ------------------------------------------------------------------ loading
 
-def load(path: Path) -> Settings:
+def load(path: Path, holidays: bool = True) -> Settings:
     """Read and check the file at ``path``; raise ``ConfigError`` listing
-    every problem if it is unusable."""
+    every problem if it is unusable. ``holidays=False`` skips checking the
+    country's holiday calendar (half a second), for read-only commands."""
     path = Path(path).expanduser()
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -79,7 +80,7 @@ def load(path: Path) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: {_syntax_error(str(exc))}") from None
-    return from_dict(data, source=path, base_dir=path.parent)
+    return from_dict(data, source=path, base_dir=path.parent, holidays=holidays)
 
 
 def _syntax_error(message: str) -> str:
@@ -93,10 +94,12 @@ def _syntax_error(message: str) -> str:
     return f"TOML syntax error: {message}"
 
 
-def from_dict(data: dict, source: Path, base_dir: Path) -> Settings:
+def from_dict(data: dict, source: Path, base_dir: Path, holidays: bool = True) -> Settings:
     """Check already-parsed TOML ``data``; ``source`` names the file in
     messages, ``base_dir`` anchors relative paths."""
-    return _Reader(Path(source), Path(base_dir)).read(data)
+    reader = _Reader(Path(source), Path(base_dir))
+    reader.holidays = holidays
+    return reader.read(data)
 
 
 # ------------------------------------------------------------------ schema
@@ -260,6 +263,7 @@ class _Reader:
         self.base_dir = base_dir
         self.label = source.name or str(source)
         self.problems: list[str] = []
+        self.holidays = True
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{self.label}: {where}: {message}")
@@ -348,7 +352,8 @@ class _Reader:
                 self.problem("me.aliases", f"does not look like an email address: {_show(alias)}")
         if "timezone" in values:
             self.check_timezone(values["timezone"])
-        self.check_holidays(values.get("country", Me.country), values.get("subdivision", ""))
+        if self.holidays:
+            self.check_holidays(values.get("country", Me.country), values.get("subdivision", ""))
         return Me(**values)
 
     def check_timezone(self, name: str) -> None:
