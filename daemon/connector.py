@@ -29,6 +29,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .interest import Interest
 from .model import Draft, FollowupEvent, Reply, ScanResult, StoredItem
 
 
@@ -98,7 +99,7 @@ class Calendar(Connector):
 
     @abstractmethod
     def scan(self, start: datetime, end: datetime, tz: tzinfo,
-             sync_token: str | None = None) -> ScanResult:
+             sync_token: str | None = None, interest: Interest | None = None) -> ScanResult:
         """Read the events that overlap [start, end).
 
         Recurring events are expanded to occurrences; floating times are
@@ -107,6 +108,12 @@ class Calendar(Connector):
         rest is still returned. With a ``sync_token`` from the previous scan
         the connector may return only what changed (``full=False``); it
         raises ``SyncTokenExpired`` when the provider rejects the token.
+
+        ``interest`` says which events the core can use at all. A connector
+        may leave out data for which ``interest.may_match`` is false instead
+        of parsing it; in an incremental scan it then names the UIDs of such
+        data that changed in ``ScanResult.skipped_uids``. A connector that
+        leaves data out ties its sync token to ``interest.token()``.
         """
 
     @abstractmethod

@@ -22,6 +22,7 @@ from .detection import Ignored, Interview, classify
 from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
 from .executor import Applied, Executor
 from .headers import domain_matches
+from .interest import Interest
 from .keys import content_hash
 from .model import CalendarEvent, Problem, Reply
 from .planner import Plan, PlanInput, Record
@@ -89,6 +90,7 @@ class Engine:
     def __init__(self, settings: Settings, accept_empty: frozenset[str] = frozenset()):
         self.settings = settings
         self.tz = ZoneInfo(settings.me.timezone)
+        self.interest = Interest.from_keywords(settings.detection.keywords)
         self.days = BusinessDays.for_country(settings.me.country, settings.me.subdivision)
         self.composer = Composer.load(settings.me, settings.templates_dir)
         self.state = State(settings.state_path)
@@ -194,10 +196,10 @@ class Engine:
         token, previous_total = self.state.sync_info(name)
         try:
             try:
-                result = cal.scan(start, end, self.tz, token)
+                result = cal.scan(start, end, self.tz, token, interest=self.interest)
             except SyncTokenExpired:
                 self.state.forget_token(name)
-                result = cal.scan(start, end, self.tz, None)
+                result = cal.scan(start, end, self.tz, None, interest=self.interest)
         except (ConnectorError, OSError) as exc:
             self._fail(report, name, exc)
             return
@@ -212,7 +214,10 @@ class Engine:
                 f"'followup run --once --accept-empty {name}'"))
             return
         relevant = [e for e in result.events if self._classify(e, name, report) is not None]
-        self.state.store_scan(name, relevant, full=result.full, removed_uids=result.removed_uids,
+        # a changed event that no longer matches (retitled, say) must not stay
+        # cached as it was: every UID the scan delivered is replaced
+        forget = {*result.removed_uids, *result.skipped_uids, *(e.uid for e in result.events)}
+        self.state.store_scan(name, relevant, full=result.full, removed_uids=forget,
                               window_start=start, token=result.sync_token,
                               total=total, now=now)
         self.state.prune_events(now - CACHE_DAYS)

@@ -74,7 +74,9 @@ class ScanResult:
     ``total`` is the number of distinct UIDs the calendar holds in the window
     after this scan (None: unknown, or unchanged since the last scan). The
     core compares it with the previous scan's to refuse to act on a calendar
-    that suddenly reads as empty.
+    that suddenly reads as empty. ``skipped_uids`` (incremental scans) are
+    UIDs that changed but were left unread because they cannot match the
+    scan's ``interest``: the core forgets what it knew of them.
     """
 
     events: list[CalendarEvent] = field(default_factory=list)
@@ -83,6 +85,7 @@ class ScanResult:
     full: bool = True
     removed_uids: set[str] = field(default_factory=set)
     total: int | None = None
+    skipped_uids: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

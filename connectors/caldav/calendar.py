@@ -36,6 +36,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError, SyncTokenExpired
+from daemon.interest import Interest
 from daemon.ical import parse_ics
 from daemon.icalout import build_followup_ics, read_followup_ics
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
@@ -327,9 +328,10 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         return f"calendar {source.label} ({count}), follow-ups go to {where}"
 
     def scan(self, start: datetime, end: datetime, tz: tzinfo,
-             sync_token: str | None = None) -> ScanResult:
+             sync_token: str | None = None, interest: Interest | None = None) -> ScanResult:
         """The events overlapping [start, end): only what changed when
         ``sync_token`` comes from a scan of the same window, else all."""
+        # ``interest`` is not used: the server sends every object anyway; each is small
         source = self._source()
         window = [source.url, start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat(),
                   getattr(tz, "key", None) or str(tz)]

@@ -40,6 +40,7 @@ from daemon.errors import (
     SyncTokenExpired,
     TransientError,
 )
+from daemon.interest import Interest
 from daemon.model import (
     Attendee,
     CalendarEvent,
@@ -246,9 +247,10 @@ class GoogleCalendar(Calendar):
     # -- scanning -------------------------------------------------------------------
 
     def scan(self, start: datetime, end: datetime, tz: tzinfo,
-             sync_token: str | None = None) -> ScanResult:
+             sync_token: str | None = None, interest: Interest | None = None) -> ScanResult:
         """Read the events overlapping [start, end); with the token of the
         previous scan over the same window only the changes are fetched."""
+        # ``interest`` is not used: the API sends structured events: nothing to gain from skipping
         sources = self._resolve_sources()
         window = [start.astimezone(timezone.utc).isoformat(),
                   end.astimezone(timezone.utc).isoformat(), _tz_name(tz)]

@@ -29,6 +29,7 @@ from typing import Any
 
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 
 from .files import etag, sync_folder, write_and_sync
@@ -126,34 +127,34 @@ class LocalCalendar(Calendar):
         return f"{count} .ics file{'' if count == 1 else 's'}, follow-ups go to {target}"
 
     def scan(self, start: datetime, end: datetime, tz: tzinfo,
-             sync_token: str | None = None) -> ScanResult:
+             sync_token: str | None = None, interest: Interest | None = None) -> ScanResult:
         """Read the events of every source file that overlap [start, end).
 
-        With a token from a scan over the same window only changed files are
-        read (``full=False``); any other token means a full scan.
+        With a token from a scan over the same window and interest only
+        changed files are read (``full=False``); any other token means a full
+        scan. A file that cannot match ``interest`` is not parsed: its UIDs
+        are taken from its raw text.
         """
         files = self._list_sources()
-        window = self._window(start, end, tz)
+        window = self._window(start, end, tz, interest)
         previous = _decode_token(sync_token, window) if sync_token else None
+        reader = _Reader(start, end, tz, interest)
         if previous is None:
-            return self._full_scan(files, start, end, tz, window)
-        return self._incremental_scan(files, previous, sync_token, start, end, tz, window)
+            return self._full_scan(files, reader, window)
+        return self._incremental_scan(files, previous, sync_token, reader, window)
 
-    def _full_scan(self, files: dict[str, _File], start, end, tz, window) -> ScanResult:
-        events: list[CalendarEvent] = []
-        problems: list[Problem] = []
+    def _full_scan(self, files: dict[str, _File], reader: _Reader, window) -> ScanResult:
         table: dict[str, list] = {}
         for name in sorted(files):
-            found = self._read(files[name], start, end, tz, problems)
-            if found is None:
-                continue  # vanished while we looked
-            events.extend(found)
-            table[name] = [*files[name].signature, sorted({e.uid for e in found})]
-        return ScanResult(events=events, problems=problems, full=True, total=len({e.uid for e in events}),
+            uids = reader.read(files[name])
+            if uids is not None:  # None: vanished while we looked
+                table[name] = [*files[name].signature, sorted(uids)]
+        return ScanResult(events=reader.events, problems=reader.problems, full=True,
+                          total=len({uid for entry in table.values() for uid in entry[3]}),
                           sync_token=_encode_token(window, table))
 
     def _incremental_scan(self, files: dict[str, _File], previous: dict[str, list],
-                          token: str, start, end, tz, window) -> ScanResult:
+                          token: str, reader: _Reader, window) -> ScanResult:
         changed = {name for name, f in files.items()
                    if name not in previous or previous[name][:3] != f.signature}
         gone = set(previous) - set(files)
@@ -161,8 +162,6 @@ class LocalCalendar(Calendar):
             return ScanResult(full=False, sync_token=token)  # nothing to parse
 
         table = {name: previous[name] for name in files if name not in changed}
-        events: list[CalendarEvent] = []
-        problems: list[Problem] = []
         old_uids = {uid for name in changed | gone if name in previous
                     for uid in previous[name][3]}
         touched = set(old_uids)
@@ -173,36 +172,18 @@ class LocalCalendar(Calendar):
         while to_read:
             for name in sorted(to_read):
                 read.add(name)
-                before = len(problems)
-                found = self._read(files[name], start, end, tz, problems)
-                if found is None:
+                uids = reader.read(files[name], previous.get(name))
+                if uids is None:
                     table.pop(name, None)
                     continue
-                events.extend(found)
-                uids = {e.uid for e in found} | _still_there(previous.get(name),
-                                                              found, problems[before:])
                 table[name] = [*files[name].signature, sorted(uids)]
                 touched.update(uids)
             to_read = {name for name, entry in table.items()
                        if name not in read and touched.intersection(entry[3])}
         present = {uid for entry in table.values() for uid in entry[3]}
-        return ScanResult(events=events, problems=problems, full=False,
+        return ScanResult(events=reader.events, problems=reader.problems, full=False,
                           removed_uids=old_uids - present, total=len(present),
-                          sync_token=_encode_token(window, table))
-
-    def _read(self, file: _File, start, end, tz, problems: list[Problem]
-              ) -> list[CalendarEvent] | None:
-        """The events of one source file; None if it is gone."""
-        try:
-            data = file.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            problems.append(Problem(str(file.path), f"cannot be read: {_os_reason(exc)}"))
-            return []
-        events, found_problems = parse_ics(data, str(file.path), start, end, tz)
-        problems.extend(found_problems)
-        return events
+                          skipped_uids=reader.skipped, sync_token=_encode_token(window, table))
 
     def _list_sources(self) -> dict[str, _File]:
         """name -> file for every source ``.ics`` file (the daemon's own and
@@ -237,9 +218,11 @@ class LocalCalendar(Calendar):
             raise ConnectorError(f"cannot list {self.path}: {_os_reason(exc)}") from None
         return files
 
-    def _window(self, start: datetime, end: datetime, tz: tzinfo) -> list[str]:
+    def _window(self, start: datetime, end: datetime, tz: tzinfo,
+                interest: Interest | None) -> list[str]:
+        # files left unread are only right for the same interest
         return [str(self.path), start.isoformat(), end.isoformat(),
-                getattr(tz, "key", None) or str(tz)]
+                getattr(tz, "key", None) or str(tz), interest.token() if interest else "*"]
 
     # -- the daemon's own events ----------------------------------------------
 
@@ -391,6 +374,36 @@ class LocalCalendar(Calendar):
 
 class _Gone(Conflict):
     """The follow-up's file no longer exists."""
+
+
+class _Reader:
+    """Reads source files for one scan, collecting events and problems."""
+
+    def __init__(self, start: datetime, end: datetime, tz: tzinfo, interest: Interest | None):
+        self.start, self.end, self.tz, self.interest = start, end, tz, interest
+        self.events: list[CalendarEvent] = []
+        self.problems: list[Problem] = []
+        self.skipped: set[str] = set()
+
+    def read(self, file: _File, before: list | None = None) -> set[str] | None:
+        """The UIDs in ``file`` (its events added to ``events``); None if it
+        is gone. ``before`` is the file's entry in the previous token."""
+        try:
+            data = file.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self.problems.append(Problem(str(file.path), f"cannot be read: {_os_reason(exc)}"))
+            return _still_there(before, [], self.problems[-1:])
+        if self.interest is not None and not self.interest.may_match(data):
+            uids = raw_uids(data)
+            # what the file held before is forgotten too, even under another UID
+            self.skipped |= uids | set(before[3] if before else ())
+            return uids
+        events, problems = parse_ics(data, str(file.path), self.start, self.end, self.tz)
+        self.events.extend(events)
+        self.problems.extend(problems)
+        return {e.uid for e in events} | _still_there(before, events, problems)
 
 
 # -- helpers --------------------------------------------------------------------

@@ -53,14 +53,14 @@ def flaky(monkeypatch, rng: random.Random, share: float, log: list) -> None:
         for name in names:
             real = getattr(cls, name)
 
-            def wrapper(self, *args, _real=real, _name=name):
+            def wrapper(self, *args, _real=real, _name=name, **kwargs):
                 if rng.random() < share:
                     fault = rng.choice(FAULTS)
                     log.append(_name)
                     if rng.random() < 0.3 and _name.startswith(("create", "update", "delete")):
-                        _real(self, *args)  # the write happened, the answer was lost
+                        _real(self, *args, **kwargs)  # the write happened, the answer was lost
                     raise fault
-                return _real(self, *args)
+                return _real(self, *args, **kwargs)
 
             monkeypatch.setattr(cls, name, wrapper)
 

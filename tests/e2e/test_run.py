@@ -166,6 +166,30 @@ def test_a_status_check_draft_the_user_edited_is_kept_after_a_reply(world):
     assert status.exists() and status.read_bytes().endswith(b"my own words\r\n")
 
 
+@pytest.mark.parametrize("extra", [
+    "",  # no keyword left anywhere: the file is not even parsed
+    "DESCRIPTION:my phone has a cracked screen",  # parsed, but no keyword matches
+])
+def test_an_interview_retitled_into_something_else_is_no_longer_followed_up(world, capsys, extra):
+    # Regression: the incremental scan replaced only the UIDs that still
+    # matched, so the old title stayed cached and the status check went on.
+    acme(world)
+    world.once(START + timedelta(hours=3))
+    world.add("acme", ics_event("acme-1@example.org", "Lunch with Jane", START, organizer=JANE,
+                                attendees=[(*JANE, "ACCEPTED"), ("Alex Morgan", ME, "ACCEPTED")],
+                                extra=extra))
+    # the same day, so the scan is incremental (a new day's window is read whole)
+    assert world.plan(START + timedelta(hours=4), capsys)["interviews"] == []
+    later = START + timedelta(days=25)  # the status check would be due
+    plan = world.plan(later, capsys)
+    assert plan["interviews"] == []
+    status_check = [o for o in plan["other_followups"] if o["kind"] == "status_check_email"]
+    assert status_check[0]["reason"].startswith("on hold")
+    world.once(later)
+    assert len(world.drafts_list()) == 1  # the thank-you only: no status check
+    assert len(world.own_events()) == 1  # the call written before is left alone
+
+
 def test_a_cancelled_interview_removes_the_unchanged_call_event(world):
     acme(world)
     world.once(START + timedelta(hours=3))
@@ -260,7 +284,10 @@ def test_an_unchanged_calendar_is_not_parsed_again(world, monkeypatch):
     assert calls == []
     world.add("other", ics_event("o@x", "Dentist (moved)", START + timedelta(days=1)))
     world.once(START + timedelta(hours=4))  # same UTC day: the same window
-    assert [c.rsplit("/", 1)[-1] for c in calls] == ["other.ics"]
+    assert calls == []  # changed, but no keyword in it: not parsed at all
+    acme(world, description="Bring the portfolio")
+    world.once(START + timedelta(hours=4, minutes=10))
+    assert [c.rsplit("/", 1)[-1] for c in calls] == ["acme.ics"]
 
 
 def test_one_reply_search_per_mailbox_covers_every_company(world, monkeypatch):

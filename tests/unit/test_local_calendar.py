@@ -16,6 +16,7 @@ import connectors.local.calendar as local
 from connectors.local.calendar import LocalCalendar, own_file_name
 from daemon.connector import Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.interest import Interest
 from daemon.model import FollowupEvent
 
 UTC = timezone.utc
@@ -274,6 +275,47 @@ def test_other_window_or_bad_token_means_full_scan(cal, folder):
     (elsewhere / "a.ics").write_bytes(ics("a@x"))
     other = LocalCalendar("o", {"path": str(elsewhere)}, cal.context)
     assert scan(other, first.sync_token).full  # a token of another folder
+
+
+INTEREST = Interest.from_keywords(["interview"])
+
+
+def test_files_that_cannot_match_the_interest_are_not_parsed(cal, folder, monkeypatch):
+    (folder / "iv.ics").write_bytes(ics("iv@x", title="Interview with ACME"))
+    (folder / "dentist.ics").write_bytes(ics("d@x", title="Dentist"))
+    parsed = []
+    real = local.parse_ics
+    monkeypatch.setattr(local, "parse_ics", lambda *a, **kw: parsed.append(a[1]) or real(*a, **kw))
+    first = cal.scan(*WINDOW, BERLIN, interest=INTEREST)
+    assert [e.uid for e in first.events] == ["iv@x"] and first.total == 2
+    assert [Path(p).name for p in parsed] == ["iv.ics"]
+    # retitled either way: the UID that changed is named, parsed or not
+    touch(folder / "iv.ics", ics("iv@x", title="Lunch with ACME"))
+    touch(folder / "dentist.ics", ics("d@x", title="Interview at the dentist's"))
+    second = cal.scan(*WINDOW, BERLIN, sync_token=first.sync_token, interest=INTEREST)
+    assert not second.full and second.skipped_uids == {"iv@x"}
+    assert [e.uid for e in second.events] == ["d@x"] and second.removed_uids == set()
+    (folder / "iv.ics").unlink()
+    third = cal.scan(*WINDOW, BERLIN, sync_token=second.sync_token, interest=INTEREST)
+    assert third.removed_uids == {"iv@x"} and third.total == 1
+
+
+def test_a_skipped_file_that_held_another_uid_forgets_it(cal, folder):
+    (folder / "a.ics").write_bytes(ics("old@x", title="Interview"))
+    first = cal.scan(*WINDOW, BERLIN, interest=INTEREST)
+    touch(folder / "a.ics", ics("new@x", title="Dentist"))
+    second = cal.scan(*WINDOW, BERLIN, sync_token=first.sync_token, interest=INTEREST)
+    assert second.skipped_uids == {"old@x", "new@x"} and second.removed_uids == {"old@x"}
+
+
+def test_new_keywords_mean_a_full_scan(cal, folder):
+    (folder / "a.ics").write_bytes(ics("a@x", title="Panel talk"))
+    first = cal.scan(*WINDOW, BERLIN, interest=INTEREST)
+    assert first.events == []
+    wider = Interest.from_keywords(["interview", "panel"])
+    again = cal.scan(*WINDOW, BERLIN, sync_token=first.sync_token, interest=wider)
+    assert again.full and [e.uid for e in again.events] == ["a@x"]
+    assert not cal.scan(*WINDOW, BERLIN, sync_token=again.sync_token, interest=wider).full
 
 
 def test_token_is_compact(cal, folder):
