@@ -101,7 +101,9 @@ def task_plan(args: dict) -> dict:
 
 def task_corpus(args: dict) -> dict:
     """Scan + plan of one .ics file against icalendar + recurring-ical-events
-    alone over the same window, interleaved, ``args["reps"]`` times each."""
+    alone over the same window, interleaved, ``args["reps"]`` times each.
+    The scan runs once per entry of ``args["variants"]`` (name -> extra
+    keywords) in each round."""
     from datetime import datetime
     from pathlib import Path
 
@@ -117,17 +119,20 @@ def task_corpus(args: dict) -> dict:
     calendar = {"name": "corpus", "type": "local", "path": str(path),
                 "write_to": str(root / "own"), "mailbox": "mail"}
 
-    cpu: dict[str, list[float]] = {"ours": [], "theirs": []}
+    variants: dict[str, list[str]] = args["variants"]
+    cpu: dict[str, list[float]] = {"theirs": [], **{name: [] for name in variants}}
 
-    def product(rep: int):
-        s = settings(config(root / f"state-{rep}.sqlite3", [calendar], [mailbox]), root)
+    def product(rep: int, variant: str):
+        detection = {"extra_keywords": variants[variant]}
+        s = settings(config(root / f"state-{variant}-{rep}.sqlite3", [calendar], [mailbox],
+                            detection=detection), root)
         engine = Engine(s)
         try:
             start, start_cpu = time.perf_counter(), time.process_time()
             report = _profiled(lambda: engine.run_pass(now, apply=False),
                                args.get("profile") if rep == 0 else None)
             seconds = time.perf_counter() - start
-            cpu["ours"].append(time.process_time() - start_cpu)
+            cpu[variant].append(time.process_time() - start_cpu)
             return seconds, report
         finally:
             engine.close()
@@ -143,21 +148,21 @@ def task_corpus(args: dict) -> dict:
         cpu["theirs"].append(time.process_time() - start_cpu)
         return seconds, found
 
-    ours, theirs, reports, found = [], [], [], []
-    for rep in range(args["reps"]):  # alternating which goes first
-        for which in ((0, 1) if rep % 2 == 0 else (1, 0)):
-            if which == 0:
-                seconds, report = product(rep)
-                ours.append(seconds)
-                reports.append(report)
-            else:
+    wall: dict[str, list[float]] = {name: [] for name in cpu}
+    reports, found = {}, []
+    order = ["theirs", *variants]
+    for rep in range(args["reps"]):  # rotating which goes first
+        for which in order[rep % len(order):] + order[:rep % len(order)]:
+            if which == "theirs":
                 seconds, found = alone()
-                theirs.append(seconds)
-    report = reports[0]
-    return {"ours": ours, "theirs": theirs, "cpu": cpu, "occurrences": len(found),
-            "interviews": len(report.interviews), "ignored": len(report.ignored),
-            "problems": len(report.problems), "errors": report.account_errors,
-            "window": [w.isoformat() for w in window]}
+            else:
+                seconds, reports[which] = product(rep, which)
+            wall[which].append(seconds)
+    return {"wall": wall, "cpu": cpu, "occurrences": len(found),
+            "window": [w.isoformat() for w in window],
+            "reports": {name: {"interviews": len(r.interviews), "ignored": len(r.ignored),
+                               "problems": len(r.problems), "errors": r.account_errors}
+                        for name, r in reports.items()}}
 
 
 def task_idle(args: dict) -> dict:

@@ -7,7 +7,14 @@ root): 1.6 MB, 4,778 events, 174 series, Google's X-WR-TIMEZONE. Both sides
 read the file from disk and look at the same scan window (the default 30
 days back, 60 ahead, around a day in 2012 where the file is dense); they
 alternate in one child process and the medians are compared. ``--quick``
-uses the first 600 events only.
+uses the first 300 events only.
+
+Every title in the file is "test", and none holds an interview keyword, so
+with the default keywords the daemon does not parse the file at all
+(``daemon.interest``). The figure with the goal is therefore taken with
+"test" added to the keywords: the whole file is parsed and every event in
+the window is planned for as an interview, the most work this file can
+cost. The default-keywords pass is a second, informational row.
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "ics-wild" / "recurring-ical-events
 NOW = "2012-04-15T12:00:00+00:00"
 QUICK_NOW = "2018-12-15T12:00:00+00:00"  # where the first events are
 FIGURE = "scan + plan of issue42.ics vs icalendar + recurring-ical-events alone"
+SKIPPED = "same, default keywords (no interview in the file: left unparsed)"
 GOAL = "<= 1.3"
+VARIANTS = {"whole": ["test"], "default": []}  # name -> extra keywords
 QUICK_EVENTS = 300
 REPS = 3
 
@@ -44,7 +53,7 @@ def task_args(quick: bool, tmp: Path) -> dict:
     path = tmp / "issue42.ics"
     path.write_bytes(data)
     return {"root": str(tmp), "path": str(path), "now": QUICK_NOW if quick else NOW,
-            "reps": 1 if quick else REPS}
+            "reps": 1 if quick else REPS, "variants": VARIANTS}
 
 
 def run(quick: bool) -> list[Row]:
@@ -52,17 +61,28 @@ def run(quick: bool) -> list[Row]:
         return [missing(FIGURE, "x", GOAL, f"skipped: {CORPUS} is not here")]
     with tempfile.TemporaryDirectory(prefix="followup-bench-") as tmp:
         result = run_child("corpus", task_args(quick, Path(tmp)))
-    if result["errors"]:
-        return [missing(FIGURE, "x", GOAL, f"the pass failed: {result['errors']}")]
-    ours, theirs = median(result["ours"]), median(result["theirs"])
-    ratio = round(ours / theirs, 3)
+    errors = {name: r["errors"] for name, r in result["reports"].items() if r["errors"]}
+    if errors:
+        return [missing(FIGURE, "x", GOAL, f"the pass failed: {errors}")]
+    wall, cpu = result["wall"], result["cpu"]
+    theirs = median(wall["theirs"])
     part = f"first {QUICK_EVENTS} events, " if quick else ""
-    cpu = median(result["cpu"]["ours"]) / median(result["cpu"]["theirs"])
-    note = (f"{part}median of {len(result['ours'])} alternating runs: followup {ours:.2f} s, "
-            f"icalendar + recurring-ical-events {theirs:.2f} s (CPU-time ratio {cpu:.2f}); window "
-            f"{result['window'][0][:10]}..{result['window'][1][:10]}: {result['occurrences']} "
-            f"occurrences, {result['interviews']} interviews, {result['ignored']} ignored, "
-            f"{result['problems']} problems reported")
-    if quick:  # a slice of the file: the fixed cost of a pass weighs more than in the figure
-        return [Row(FIGURE, ratio, "x", "(full run only)", None, note)]
-    return [Row(FIGURE, ratio, "x", GOAL, ratio <= 1.3, note)]
+    rows = []
+    for name, figure in (("whole", FIGURE), ("default", SKIPPED)):
+        ours = median(wall[name])
+        ratio = round(ours / theirs, 3)
+        counts = result["reports"][name]
+        note = (f"{part}median of {len(wall[name])} rotating runs: followup {ours:.2f} s, "
+                f"icalendar + recurring-ical-events {theirs:.2f} s (CPU-time ratio "
+                f"{median(cpu[name]) / median(cpu['theirs']):.2f}); window "
+                f"{result['window'][0][:10]}..{result['window'][1][:10]}: "
+                f"{result['occurrences']} occurrences, {counts['interviews']} interviews, "
+                f"{counts['ignored']} ignored, {counts['problems']} problems reported")
+        if name == "whole":
+            note += "; 'test' added to the keywords, so every event is an interview"
+            # a slice of the file: the fixed cost of a pass weighs more than in the figure
+            goal, met = ("(full run only)", None) if quick else (GOAL, ratio <= 1.3)
+        else:
+            goal, met = "-", None
+        rows.append(Row(figure, ratio, "x", goal, met, note))
+    return rows
