@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import http.client
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httplib2
+if TYPE_CHECKING:
+    import httplib2
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -40,6 +41,8 @@ class SingleAttemptHttp:
     def request(self, uri: str, method: str = "GET", body: Any = None,
                 headers: dict[str, str] | None = None, redirections: int = 0,
                 connection_type: Any = None, **_: Any) -> tuple[httplib2.Response, bytes]:
+        import httplib2  # here, not at the top: checking a config must not load it
+
         parts = urlsplit(uri)
         if parts.scheme == "https":
             if self._tls is None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from imapclient import IMAPClient
+
+if TYPE_CHECKING:
+    from imapclient import IMAPClient
 
 from daemon.errors import ConnectorError
 

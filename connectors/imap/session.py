@@ -15,10 +15,10 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from imapclient import IMAPClient
-from imapclient.exceptions import LoginError
+if TYPE_CHECKING:
+    from imapclient import IMAPClient
 
 from daemon.errors import AuthError, ConnectorError, FollowupError, TransientError
 
@@ -153,6 +153,8 @@ class Session:
     # -- the connection --------------------------------------------------------
 
     def _connect(self) -> IMAPClient:
+        from imapclient import IMAPClient  # here: checking a config must not load it
+
         password = self._password()  # before connecting: a missing password needs no network
         context = ssl.create_default_context()  # verifies certificates and host names
         try:
@@ -187,6 +189,8 @@ class Session:
         return client
 
     def _login(self, client: IMAPClient, password: str) -> None:
+        from imapclient.exceptions import LoginError
+
         try:
             if password.isascii():
                 client.login(self.username, password)

@@ -29,30 +29,11 @@ from typing import Any
 
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.icalfiles import build_followup_ics, parse_ics, read_followup_ics
 from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 
 from .files import etag, sync_folder, write_and_sync
-
-
-# The iCalendar modules load icalendar (a tenth of a second): only when a
-# calendar is really read or written, not when a config is checked.
-def parse_ics(*args, **kwargs):
-    from daemon.ical import parse_ics as parse
-
-    return parse(*args, **kwargs)
-
-
-def build_followup_ics(*args, **kwargs):
-    from daemon.icalout import build_followup_ics as build
-
-    return build(*args, **kwargs)
-
-
-def read_followup_ics(*args, **kwargs):
-    from daemon.icalout import read_followup_ics as read
-
-    return read(*args, **kwargs)
 
 OWN_NAME = re.compile(r"^followup-[0-9a-f]{32}\.ics$")
 _TOKEN_PREFIX = "local1."

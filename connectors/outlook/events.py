@@ -14,7 +14,6 @@ import re
 from datetime import datetime, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from daemon.model import Attendee, CalendarEvent
 
@@ -46,6 +45,9 @@ def zone(name: str | None) -> tzinfo | None:
         return None
     if name.upper() in ("UTC", "Z", "ETC/UTC", "GMT"):
         return timezone.utc
+    # icalendar's table of Windows zone names, loaded only when an event is read
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
     iana = WINDOWS_TO_OLSON.get(name, name)
     try:
         return ZoneInfo(iana)

@@ -27,10 +27,11 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 from daemon.errors import (AuthError, Conflict, ConnectorError, SyncTokenExpired, TransientError,
                            retry_after_seconds)
@@ -99,7 +100,11 @@ class GraphClient:
         self.base_url = base_url.rstrip("/") + "/"
         self.token = token
         self.mailbox = mailbox
-        self.session = session or requests.Session()
+        if session is None:
+            import requests  # here: checking a config must not load it
+
+            session = requests.Session()
+        self.session = session
         self.sleep = sleep
         self.rand = rand
         self.prefer = prefer
@@ -126,6 +131,8 @@ class GraphClient:
         back, :class:`Ambiguous` is raised instead of a retry. 429 is always
         retried: Graph rejected it before doing anything.
         """
+        import requests
+
         url = self.url(path)
         what = f"{method} {url.split('?', 1)[0]}"
         attempt = 0

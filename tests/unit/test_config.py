@@ -7,7 +7,9 @@ defined in this module, so these tests only depend on the loader itself.
 from __future__ import annotations
 
 import copy
+import json
 import re
+import subprocess
 import sys
 import tomllib
 from datetime import time, timedelta
@@ -586,3 +588,34 @@ tls = "none"
         load(path)
     assert any("me.timezone" in p for p in info.value.problems)
     assert any(p.startswith("config.toml: mailboxes[1]:") and "unencrypted" in p for p in info.value.problems)
+
+
+def test_checking_a_config_of_every_type_loads_no_sdk(tmp_path):
+    # A fresh interpreter: a CalDAV user must not pay for the Google SDK, and
+    # `followup status` must not pay for any SDK, however many types are set.
+    client = "00000000-0000-0000-0000-000000000000"
+    data = {
+        "me": {"name": "A", "email": "a@example.org", "timezone": "Europe/Berlin"},
+        "calendars": [
+            {"name": "l", "type": "local", "path": "cal"},
+            {"name": "dav", "type": "caldav", "url": "https://dav.example.org/",
+             "username": "alex", "calendar": "Personal"},
+            {"name": "g", "type": "google"}, {"name": "o", "type": "outlook", "client_id": client}],
+        "mailboxes": [
+            {"name": "m", "type": "maildir", "drafts": "D", "inbox": ["I"]},
+            {"name": "i", "type": "imap", "host": "imap.example.org", "username": "alex"},
+            {"name": "gm", "type": "gmail"}, {"name": "om", "type": "outlook", "client_id": client}],
+    }
+    code = (
+        "import json, sys\n"
+        "from daemon.config import from_dict\n"
+        f"s = from_dict(json.loads({json.dumps(json.dumps(data))}), source='c.toml', base_dir='.')\n"
+        "assert len(s.calendars) == 4 and len(s.mailboxes) == 4\n"
+        "print(' '.join(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[2], check=True)
+    loaded = set(done.stdout.split())
+    heavy = {"googleapiclient", "google.auth", "google_auth_oauthlib", "google_auth_httplib2",
+             "httplib2", "msal", "imapclient", "requests", "keyring", "icalendar", "urllib3"}
+    assert loaded & heavy == set()
+    assert "connectors.caldav.calendar" in loaded  # the options were really checked
