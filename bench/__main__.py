@@ -21,7 +21,7 @@ from .rows import Row, table, write_json
 
 #: the groups in the order of the table
 GROUPS = ("requests", "corpus", "scale", "idle", "startup", "latency")
-PROFILES = ("corpus", "scale")
+PROFILES = ("corpus", "scale", "idle")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,11 +81,16 @@ def profile(group: str, quick: bool) -> None:
     import pstats
     import tempfile
 
-    from . import corpus, scale
+    from . import corpus, idle, scale
     from .measure import run_child
 
     with tempfile.TemporaryDirectory(prefix="followup-bench-") as tmp:
         stats = Path(tmp) / "profile.out"
+        if group == "idle":
+            idle.trace(quick, stats)
+            print(f"== idle, every connector: allocations from cycle {idle.CHECKPOINT} on ==")
+            print(stats.read_text())
+            return
         if group == "corpus":
             args = corpus.task_args(quick, Path(tmp))
             run_child("corpus", {**args, "reps": 1, "profile": str(stats)})

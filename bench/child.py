@@ -204,6 +204,8 @@ def task_idle(args: dict) -> dict:
             if count in marks_at:
                 rss = rss_mb()
                 gc.collect()
+                if trace:
+                    snapshots.append(tracemalloc.take_snapshot())
                 marks[str(count)] = {"rss": rss, "blocks": sys.getallocatedblocks(),
                                      "interviews": len(report.interviews)}
             return report
@@ -213,7 +215,19 @@ def task_idle(args: dict) -> dict:
 
     runner = Runner(load=lambda: config.load(Path(args["config"])), make_engine=make_engine,
                     clock=clock, stop=stop)
+    trace = args.get("trace")
+    snapshots: list = []
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start(12)
     runner.run(max_passes=cycles)
+    if trace:
+        diff = snapshots[-1].compare_to(snapshots[0], "traceback")
+        with open(trace, "w") as out:
+            for stat in diff[:25]:
+                out.write(f"{stat.size_diff / 1024:+.1f} KiB {stat.count_diff:+d} blocks\n")
+                out.write("\n".join(stat.traceback.format()[-12:]) + "\n\n")
     modules = sorted(name for name in sys.modules
                      if name.partition(".")[0] not in PROJECT)
     return {"marks": marks, "modules": modules, "problems": sorted(set(problems))[:5],

@@ -1,9 +1,11 @@
 """Resident memory of an idle ``followup run``.
 
 A child process runs the daemon's loop (``daemon.runner.Runner``) on a fake
-clock for 100 scan cycles (about nine hours of fake time, in which
-interviews end and their drafts and calls are written) and reports its
-resident memory after cycle 10 and cycle 100, and the modules it loaded.
+clock for 100 scan cycles (about nine hours of fake time; the drafts and
+calls of two interviews that ended just before are written in the first
+cycles, after that there is nothing to do) and reports its resident memory
+after cycle 10 and cycle 100, and the modules it loaded. ``--profile idle``
+runs it under tracemalloc and prints what was allocated from cycle 10 on.
 A second child, ``python -c``, imports exactly those modules and nothing
 else: the bare cost of the libraries, measured in the same run. Twice:
 with only local folders configured, and with every connector configured
@@ -44,11 +46,14 @@ for line in open("/proc/self/status"):
 
 
 def _events(tag: str, company: str) -> list[bytes]:
-    """A day of meetings and two interviews that end during the run."""
+    """A day of meetings and two interviews that ended just before the run:
+    their calls and thank-you drafts are written in the first cycles (every
+    connector's write path, loaded once), so that from the checkpoint on the
+    daemon is idle: scans and reply searches with nothing to write."""
     out = [meeting(f"{tag}-m{i}@bench", f"Team sync {i}", START + timedelta(hours=i % 8, days=i // 8))
            for i in range(12)]
-    out.append(interview(f"{tag}-iv1@bench", company, START + timedelta(minutes=30)))
-    out.append(interview(f"{tag}-iv2@bench", company + "Two", START + timedelta(hours=3)))
+    out.append(interview(f"{tag}-iv1@bench", company, START - timedelta(hours=3)))
+    out.append(interview(f"{tag}-iv2@bench", company + "Two", START - timedelta(minutes=90)))
     return out
 
 
@@ -152,7 +157,7 @@ class _All:
 
 
 def _measure(label: str, root: Path, cycles: int, checkpoint: int, everything: bool,
-             repeat: int) -> list[Row]:
+             repeat: int, trace: str | None = None) -> list[Row]:
     ratio_name = f"idle `followup run` RSS after {cycles} cycles vs bare import, {label}"
     growth_name = f"idle `followup run` RSS growth, cycle {checkpoint} to {cycles}, {label}"
     ratio_goal, growth_goal = f"<= {RATIO_GOAL}", f"none (< {GROWTH_LIMIT_MB:g} MB)"
@@ -168,7 +173,8 @@ def _measure(label: str, root: Path, cycles: int, checkpoint: int, everything: b
         path = write_toml(data, root / "config.toml")
         try:
             result = run_child("idle", {"config": str(path), "cycles": cycles, "checkpoint": checkpoint,
-                                        "start": START.isoformat(), "specs": world.specs})
+                                        "start": START.isoformat(), "specs": world.specs,
+                                        "trace": trace})
         except ChildFailed as exc:
             return [missing(ratio_name, "x", ratio_goal, str(exc)),
                     missing(growth_name, "MB", growth_goal, str(exc))]
@@ -202,3 +208,13 @@ def run(quick: bool) -> list[Row]:
             root.mkdir()
             rows += _measure(label, root, cycles, checkpoint, everything, 1 if quick else 3)
     return rows
+
+
+def trace(quick: bool, path: Path) -> None:
+    """The run with every connector under tracemalloc: what was allocated
+    between the checkpoint and the last cycle, by traceback, into ``path``
+    (the figures of such a run are not comparable)."""
+    cycles, checkpoint = (QUICK_CYCLES, QUICK_CHECKPOINT) if quick else (CYCLES, CHECKPOINT)
+    root = path.parent / "all"
+    root.mkdir()
+    _measure("traced", root, cycles, checkpoint, True, 1, trace=str(path))
