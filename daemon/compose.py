@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .detection import Interview
-from .mail import build_draft
+from .mail import build_draft, message_id
 from .model import Draft, FollowupEvent, Recipient
 from .settings import Me
 from .templates import Template, load_template
@@ -60,6 +60,13 @@ class Composer:
     def draft(self, kind: str, key: str, interview: Interview, to: tuple[Recipient, ...],
               date: datetime) -> Draft:
         subject, body = self.templates[kind].render(self._values(interview, to))
-        domain = self.me.email.rpartition("@")[2] if "@" in self.me.email else ""
         return build_draft(key, Recipient(self.me.name, self.me.email), to, subject, body,
-                           domain=domain, date=date)
+                           domain=self._domain(), date=date)
+
+    def message_id(self, key: str) -> str:
+        """The Message-ID ``draft`` gives the draft for ``key``, without
+        composing it."""
+        return message_id(key, self._domain())
+
+    def _domain(self) -> str:
+        return self.me.email.rpartition("@")[2] if "@" in self.me.email else ""

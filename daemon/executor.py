@@ -146,8 +146,10 @@ class Executor:
             item = self.calendars[rec.target].create_event(action.event)
             self._put(replace(rec, ref=item.ref, etag=item.etag))
         elif action.op == "create_draft":
+            draft = action.draft  # composed before the intent is stored
+            assert draft is not None and draft.message_id == rec.message_id
             self._put(replace(rec, state="pending", op="create"))
-            item = self.mailboxes[rec.target].create_draft(action.draft)
+            item = self.mailboxes[rec.target].create_draft(draft)
             self._put(replace(rec, ref=item.ref, etag=item.etag))
         elif action.op == "update_event":
             assert prev is not None and action.event is not None

@@ -25,9 +25,10 @@ Rules that keep the daemon from fighting the user:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from . import timing
@@ -78,17 +79,23 @@ class Followup:
 @dataclass(frozen=True)
 class Action:
     """One effect for the executor. ``record`` is the state to store once
-    the effect succeeded; ``previous`` the stored record (ref and etag)."""
+    the effect succeeded; ``previous`` the stored record (ref and etag).
+    A draft to create is composed when ``draft`` is first read (a dry run
+    never needs the message itself)."""
 
     op: str  # create_event, update_event, delete_event, create_draft, delete_draft, record
     record: Record
     previous: Record | None = None
     event: FollowupEvent | None = None
-    draft: Draft | None = None
+    compose: Callable[[], Draft] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
         return self.record.key
+
+    @cached_property
+    def draft(self) -> Draft | None:
+        return self.compose() if self.compose is not None else None
 
 
 @dataclass(frozen=True)
@@ -340,8 +347,11 @@ def _decide(f: Followup, rec: Record | None, inp: PlanInput) -> Action | None:
                 event = _event(f, inp)
                 done = replace(done, content_hash=content_hash(event.title, event.start, event.end))
                 return Action("create_event", done, previous=rec, event=event)
-            draft = inp.composer.draft(f.kind, f.key, f.interview, f.to, f.due)
-            return Action("create_draft", replace(done, message_id=draft.message_id), previous=rec, draft=draft)
+            def compose(f=f) -> Draft:
+                return inp.composer.draft(f.kind, f.key, f.interview, f.to, f.due)
+
+            return Action("create_draft", replace(done, message_id=inp.composer.message_id(f.key)),
+                          previous=rec, compose=compose)
         if rec is None or revived or not _same_instant(rec.due, f.due):
             return Action("record", _new_record(f, "planned"))
         return None

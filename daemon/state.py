@@ -19,7 +19,7 @@ from .errors import ConfigError
 from .model import Attendee, CalendarEvent
 from .records import Record
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS actions (
@@ -45,9 +45,13 @@ CREATE TABLE IF NOT EXISTS actions (
 CREATE INDEX IF NOT EXISTS actions_interview ON actions(interview);
 CREATE TABLE IF NOT EXISTS sync (
     account TEXT PRIMARY KEY,
-    token TEXT,
     total INTEGER,
     scanned_at TEXT
+);
+-- apart from sync: an unchanged token (up to megabytes) is then never rewritten
+CREATE TABLE IF NOT EXISTS tokens (
+    account TEXT PRIMARY KEY,
+    token TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
     calendar TEXT NOT NULL,
@@ -70,9 +74,20 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 """
 
-# Schema changes, applied in order to a database of an older version.
+def _move_tokens(db: sqlite3.Connection) -> None:
+    """Schema 3: sync tokens move to a table of their own (sync.token stays
+    behind, unused)."""
+    db.execute("CREATE TABLE IF NOT EXISTS tokens (account TEXT PRIMARY KEY, token TEXT NOT NULL)")
+    if any(row[1] == "token" for row in db.execute("PRAGMA table_info(sync)")):
+        db.execute("INSERT INTO tokens SELECT account, token FROM sync WHERE token IS NOT NULL")
+        db.execute("UPDATE sync SET token=NULL")
+
+
+# Schema changes, applied in order to a database of an older version: SQL
+# statements or functions of the connection.
 MIGRATIONS = {
     2: ["ALTER TABLE accounts ADD COLUMN last_ok TEXT"],
+    3: [_move_tokens],
 }
 
 
@@ -127,7 +142,10 @@ class State:
                 self.db.execute("BEGIN IMMEDIATE")
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS.get(step, ()):
-                        self.db.execute(statement)
+                        if callable(statement):
+                            statement(self.db)
+                        else:
+                            self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self.db.executescript(SCHEMA)
         self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -160,8 +178,9 @@ class State:
     # -- scan cache and sync tokens -------------------------------------------
 
     def sync_info(self, account: str) -> tuple[str | None, int | None]:
-        row = self.db.execute("SELECT token, total FROM sync WHERE account=?", (account,)).fetchone()
-        return (row[0], row[1]) if row else (None, None)
+        token = self.db.execute("SELECT token FROM tokens WHERE account=?", (account,)).fetchone()
+        total = self.db.execute("SELECT total FROM sync WHERE account=?", (account,)).fetchone()
+        return (token[0] if token else None, total[0] if total else None)
 
     def cached_events(self, calendar: str) -> list[CalendarEvent]:
         cur = self.db.execute("SELECT data FROM events WHERE calendar=?", (calendar,))
@@ -190,9 +209,16 @@ class State:
                  for e in events])
             # an unknown total (None) keeps the last one known
             self.db.execute(
-                "INSERT OR REPLACE INTO sync (account, token, total, scanned_at) VALUES "
-                "(?,?,COALESCE(?,(SELECT total FROM sync WHERE account=?)),?)",
-                (calendar, token, total, calendar, _iso(now)))
+                "INSERT OR REPLACE INTO sync (account, total, scanned_at) VALUES "
+                "(?,COALESCE(?,(SELECT total FROM sync WHERE account=?)),?)",
+                (calendar, total, calendar, _iso(now)))
+            if token is None:
+                self.db.execute("DELETE FROM tokens WHERE account=?", (calendar,))
+            else:
+                self.db.execute(
+                    "INSERT INTO tokens (account, token) VALUES (?,?) ON CONFLICT(account) "
+                    "DO UPDATE SET token=excluded.token WHERE token IS NOT excluded.token",
+                    (calendar, token))
 
     def prune_events(self, before: datetime) -> None:
         """Forget cached events that started before ``before``: every
@@ -200,7 +226,7 @@ class State:
         self.db.execute("DELETE FROM events WHERE start<?", (_iso(before),))
 
     def forget_token(self, account: str) -> None:
-        self.db.execute("UPDATE sync SET token=NULL WHERE account=?", (account,))
+        self.db.execute("DELETE FROM tokens WHERE account=?", (account,))
 
     # -- account health ------------------------------------------------------
 

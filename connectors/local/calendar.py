@@ -22,10 +22,9 @@ import re
 import stat
 import tempfile
 import zlib
-from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
@@ -44,9 +43,9 @@ def own_file_name(key: str) -> str:
     return f"followup-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.ics"
 
 
-@dataclass(frozen=True)
-class _File:
-    path: Path
+class _File(NamedTuple):
+    # plain values, not Paths or a dataclass: a scan makes one per file
+    path: str
     mtime_ns: int
     size: int
     inode: int
@@ -54,6 +53,10 @@ class _File:
     @property
     def signature(self) -> list[int]:
         return [self.mtime_ns, self.size, self.inode]
+
+    def same_as(self, entry: list) -> bool:
+        """Unchanged since ``entry`` of a token was made."""
+        return entry[0] == self.mtime_ns and entry[1] == self.size and entry[2] == self.inode
 
 
 class LocalCalendar(Calendar):
@@ -83,6 +86,8 @@ class LocalCalendar(Calendar):
                 f"({self.path}); name a folder for the follow-up events")
         else:
             self.write_to = self.path
+        # the last token issued, its window and file table
+        self._issued: tuple[str, list[str], dict[str, list]] | None = None
 
     def _resolve(self, value: str) -> Path:
         path = Path(os.path.expanduser(value.strip()))
@@ -118,11 +123,23 @@ class LocalCalendar(Calendar):
         """
         files = self._list_sources()
         window = self._window(start, end, tz, interest)
-        previous = _decode_token(sync_token, window) if sync_token else None
+        previous = self._previous(sync_token, window) if sync_token else None
         reader = _Reader(start, end, tz, interest)
         if previous is None:
             return self._full_scan(files, reader, window)
         return self._incremental_scan(files, previous, sync_token, reader, window)
+
+    def _previous(self, token: str, window: list[str]) -> dict[str, list] | None:
+        """The file table of ``token``; the one this connector issued last is
+        kept decoded (a long-running daemon hands it straight back)."""
+        if self._issued is not None and self._issued[:2] == (token, window):
+            return self._issued[2]
+        return _decode_token(token, window)
+
+    def _issue(self, window: list[str], table: dict[str, list]) -> str:
+        token = _encode_token(window, table)
+        self._issued = (token, window, table)
+        return token
 
     def _full_scan(self, files: dict[str, _File], reader: _Reader, window) -> ScanResult:
         table: dict[str, list] = {}
@@ -132,12 +149,12 @@ class LocalCalendar(Calendar):
                 table[name] = [*files[name].signature, sorted(uids)]
         return ScanResult(events=reader.events, problems=reader.problems, full=True,
                           total=len({uid for entry in table.values() for uid in entry[3]}),
-                          sync_token=_encode_token(window, table))
+                          sync_token=self._issue(window, table))
 
     def _incremental_scan(self, files: dict[str, _File], previous: dict[str, list],
                           token: str, reader: _Reader, window) -> ScanResult:
         changed = {name for name, f in files.items()
-                   if name not in previous or previous[name][:3] != f.signature}
+                   if name not in previous or not f.same_as(previous[name])}
         gone = set(previous) - set(files)
         if not changed and not gone:
             return ScanResult(full=False, sync_token=token)  # nothing to parse
@@ -164,7 +181,7 @@ class LocalCalendar(Calendar):
         present = {uid for entry in table.values() for uid in entry[3]}
         return ScanResult(events=reader.events, problems=reader.problems, full=False,
                           removed_uids=old_uids - present, total=len(present),
-                          skipped_uids=reader.skipped, sync_token=_encode_token(window, table))
+                          skipped_uids=reader.skipped, sync_token=self._issue(window, table))
 
     def _list_sources(self) -> dict[str, _File]:
         """name -> file for every source ``.ics`` file (the daemon's own and
@@ -177,7 +194,8 @@ class LocalCalendar(Calendar):
         except OSError as exc:
             raise ConnectorError(f"cannot open {self.path}: {_os_reason(exc)}") from None
         if stat.S_ISREG(info.st_mode):
-            return {self.path.name: _File(self.path, info.st_mtime_ns, info.st_size, info.st_ino)}
+            return {self.path.name: _File(str(self.path), info.st_mtime_ns, info.st_size,
+                                          info.st_ino)}
         if not stat.S_ISDIR(info.st_mode):
             raise ConnectorError(f"{self.path} is neither a folder nor a file")
         files: dict[str, _File] = {}
@@ -185,15 +203,15 @@ class LocalCalendar(Calendar):
             with os.scandir(self.path) as entries:
                 for entry in entries:
                     name = entry.name
-                    if (name.startswith(".") or not name.lower().endswith(".ics")
-                            or OWN_NAME.match(name)):
+                    if (name[-4:].lower() != ".ics" or name.startswith(".")
+                            or name.startswith("followup-") and OWN_NAME.match(name)):
                         continue
                     try:
                         st = entry.stat()  # follows symlinks
                     except OSError:
                         continue  # a dangling link or a file deleted meanwhile
                     if stat.S_ISREG(st.st_mode):
-                        files[name] = _File(Path(entry.path), st.st_mtime_ns,
+                        files[name] = _File(entry.path, st.st_mtime_ns,
                                             st.st_size, st.st_ino)
         except OSError as exc:
             raise ConnectorError(f"cannot list {self.path}: {_os_reason(exc)}") from None
@@ -370,18 +388,18 @@ class _Reader:
         """The UIDs in ``file`` (its events added to ``events``); None if it
         is gone. ``before`` is the file's entry in the previous token."""
         try:
-            data = file.path.read_bytes()
+            data = _read_bytes(file.path)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            self.problems.append(Problem(str(file.path), f"cannot be read: {_os_reason(exc)}"))
+            self.problems.append(Problem(file.path, f"cannot be read: {_os_reason(exc)}"))
             return _still_there(before, [], self.problems[-1:])
         if self.interest is not None and not self.interest.may_match(data):
             uids = raw_uids(data)
             # what the file held before is forgotten too, even under another UID
             self.skipped |= uids | set(before[3] if before else ())
             return uids
-        events, problems = parse_ics(data, str(file.path), self.start, self.end, self.tz)
+        events, problems = parse_ics(data, file.path, self.start, self.end, self.tz)
         self.events.extend(events)
         self.problems.extend(problems)
         return {e.uid for e in events} | _still_there(before, events, problems)
@@ -401,6 +419,11 @@ def _still_there(entry: list | None, found: list[CalendarEvent],
     if not found and any(p.uid is None for p in errors):
         return set(entry[3])  # the whole file is unreadable
     return set(entry[3]) & {p.uid for p in errors}
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def _uid(name: str) -> str:
@@ -480,11 +503,11 @@ def _decode_token(token: str, window: list[str]) -> dict[str, list] | None:
         if content.get("w") != window:
             return None
         table = content["f"]
-        for name, entry in table.items():
-            if (not isinstance(name, str) or not isinstance(entry, list) or len(entry) != 4
-                    or not all(isinstance(n, int) for n in entry[:3])
-                    or not isinstance(entry[3], list)
-                    or not all(isinstance(u, str) for u in entry[3])):
+        # zlib's checksum catches damage: check the shape, cheaply (100,000 entries)
+        if not isinstance(table, dict):
+            return None
+        for entry in table.values():
+            if type(entry) is not list or len(entry) != 4 or type(entry[3]) is not list:
                 return None
         return table
     except Exception:  # anything unreadable just means a full scan

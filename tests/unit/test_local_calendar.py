@@ -152,14 +152,14 @@ def test_unreadable_files_are_problems_naming_them(cal, folder, monkeypatch):
     (folder / "photo.ics").write_bytes(b"\xff\xd8\xff\xe0 JFIF")
     (folder / "notes.ics").write_bytes(b"shopping list: milk, eggs\n")
     (folder / "locked.ics").write_bytes(ics("locked@x"))
-    real = Path.read_bytes
+    real = local._read_bytes
 
-    def read_bytes(self):
-        if self.name == "locked.ics":
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real(self)
+    def read_bytes(path):
+        if path.endswith("locked.ics"):
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real(path)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(local, "_read_bytes", read_bytes)
     result = scan(cal)
     assert [e.uid for e in result.events] == ["good@x"]
     named = {Path(p.source).name: p for p in result.problems}
@@ -196,10 +196,13 @@ def test_unchanged_folder_costs_no_parsing(cal, folder, monkeypatch):
         raise AssertionError("an unchanged folder was parsed")
 
     monkeypatch.setattr(local, "parse_ics", no_parsing)
-    monkeypatch.setattr(Path, "read_bytes", no_parsing)
-    second = scan(cal, first.sync_token)
-    assert not second.full and second.events == [] and second.removed_uids == set()
-    assert second.sync_token == first.sync_token
+    monkeypatch.setattr(local, "_read_bytes", no_parsing)
+    # the same connector keeps its last token decoded; a new one decodes it
+    fresh = LocalCalendar("local", {"path": str(folder)}, cal.context)
+    for connector in (cal, fresh):
+        second = scan(connector, first.sync_token)
+        assert not second.full and second.events == [] and second.removed_uids == set()
+        assert second.sync_token == first.sync_token
 
 
 def test_incremental_changes(cal, folder, monkeypatch):

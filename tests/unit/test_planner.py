@@ -87,6 +87,19 @@ def test_one_thank_you_draft_per_interviewer_at_end_plus_one_hour():
     assert all(b"X-Followup-Key" in d.draft.raw for d in drafts)
 
 
+def test_a_draft_is_composed_only_when_needed_with_the_recorded_message_id(monkeypatch):
+    iv = interview()
+    records = settle({}, planner.plan(make_input(iv.end, [iv])))
+    composed = []
+    real = COMPOSER.draft
+    monkeypatch.setattr(COMPOSER, "draft", lambda *a: composed.append(a) or real(*a))
+    plan = planner.plan(make_input(iv.end + timedelta(hours=1), [iv], records))
+    drafts = [a for a in plan.actions if a.op == "create_draft"]
+    assert len(drafts) == 2 and composed == []  # a dry run never builds the messages
+    assert all(d.draft.message_id == d.record.message_id for d in drafts)
+    assert drafts[0].draft is drafts[0].draft and len(composed) == 2  # once each
+
+
 def test_no_known_address_gives_one_draft_with_empty_to():
     iv = interview(people=(("Jane", None),))
     plan = planner.plan(make_input(iv.end + timedelta(hours=2), [iv]))

@@ -158,6 +158,37 @@ def test_an_update_of_an_item_the_user_edited_leaves_it_alone(parts):
     assert cal.find_own("k1").start.hour == 18
 
 
+def test_a_version_2_database_keeps_its_sync_tokens(tmp_path):
+    db = sqlite3.connect(tmp_path / "s.db")
+    db.executescript("""
+        CREATE TABLE sync (account TEXT PRIMARY KEY, token TEXT, total INTEGER, scanned_at TEXT);
+        INSERT INTO sync VALUES ('cal', 'tok-1', 7, '2026-11-01T00:00:00+00:00');
+        INSERT INTO sync VALUES ('other', NULL, 0, '2026-11-01T00:00:00+00:00');
+        PRAGMA user_version=2;
+    """)
+    db.close()
+    st = State(tmp_path / "s.db")
+    assert st.sync_info("cal") == ("tok-1", 7) and st.sync_info("other") == (None, 0)
+    st.forget_token("cal")
+    assert st.sync_info("cal") == (None, 7)
+
+
+def test_an_unchanged_token_is_not_written_again(tmp_path):
+    st = State(tmp_path / "s.db")
+
+    def scan(token):
+        st.store_scan("cal", [], full=False, removed_uids=(), window_start=NOW, token=token,
+                      total=1, now=NOW)
+
+    scan("big-token")
+    scan("big-token")
+    assert st.db.execute("SELECT changes()").fetchone()[0] == 0  # the upsert changed nothing
+    scan("new-token")
+    assert st.sync_info("cal") == ("new-token", 1)
+    scan(None)
+    assert st.sync_info("cal") == (None, 1)
+
+
 def test_a_version_1_database_is_migrated(tmp_path):
     db = sqlite3.connect(tmp_path / "s.db")
     db.executescript("""
