@@ -20,7 +20,10 @@ Rules that keep the daemon from fighting the user:
     deleted (the executor enforces this with etags);
   - nothing is withdrawn because something is merely missing: the follow-ups
     of an interview that vanished from the calendar are put on hold, not
-    cancelled.
+    cancelled. A vanished round still counts in its hiring process, by the
+    due time of its call: a later round in the calendar supersedes it as if
+    it were there, and a call it already wrote supersedes the earlier rounds
+    still in the calendar, so one process never gets two calls.
 """
 
 from __future__ import annotations
@@ -198,8 +201,49 @@ def _call_day(iv: Interview, inp: PlanInput) -> date:
     return timing.follow_up_call_due(iv.start, iv.decision_by, inp.policy.follow_up_call, inp.days, inp.tz).date()
 
 
-def desired(inp: PlanInput, processes: Mapping[str, str], latest: Mapping[str, Interview]) -> list[Followup]:
+def _call_due(iv: Interview, inp: PlanInput) -> datetime:
+    return timing.local_at(_call_day(iv, inp), inp.policy.follow_up_call.at, inp.tz)
+
+
+@dataclass(frozen=True)
+class Held:
+    """The rounds of present hiring processes that vanished from the
+    calendar, placed by the due time of their calls (stored in every
+    round's call record, whatever its state)."""
+
+    # process -> the call record of the latest vanished round placed after
+    # the rounds in the calendar that already wrote its call or status check
+    later_written: dict[str, Record]
+    earlier: dict[str, Interview]  # vanished interview id -> the present round that supersedes it
+
+
+def held_rounds(inp: PlanInput, processes: Mapping[str, str],
+                latest: Mapping[str, Interview]) -> Held:
+    present = set(processes)
+    withdrawn = {interview_id(w.calendar, w.uid, w.event.recurrence_id) for w in inp.withdrawn}
+    vanished = [rec for rec in inp.records.values()
+                if rec.interview not in present and rec.interview not in withdrawn
+                and rec.process in latest]
+    written = {rec.interview for rec in vanished
+               if rec.kind in (CALL, STATUS) and rec.state in ("done", "pending")}
+    held = Held({}, {})
+    latest_due = {process: _call_due(iv, inp) for process, iv in latest.items()}
+    for rec in vanished:
+        if rec.kind != CALL:
+            continue
+        if rec.due <= latest_due[rec.process]:
+            held.earlier[rec.interview] = latest[rec.process]
+        elif rec.interview in written:  # a written follow-up stands: the process moved on
+            other = held.later_written.get(rec.process)
+            if other is None or rec.due > other.due:
+                held.later_written[rec.process] = rec
+    return held
+
+
+def desired(inp: PlanInput, processes: Mapping[str, str], latest: Mapping[str, Interview],
+            held: Held | None = None) -> list[Followup]:
     pol, tz = inp.policy, inp.tz
+    held = held or held_rounds(inp, processes, latest)
     out: list[Followup] = []
     for iv in inp.interviews:
         rid = iv.event.recurrence_id
@@ -209,6 +253,11 @@ def desired(inp: PlanInput, processes: Mapping[str, str], latest: Mapping[str, I
         newest = latest[process]
         superseded = "" if newest is iv else (
             f"superseded by the later round on {newest.start:%Y-%m-%d} ({newest.title})")
+        written = held.later_written.get(process)
+        if written is not None:
+            superseded = ("superseded by a later round that is no longer in the calendar "
+                          f"(its call was due {written.due.astimezone(tz):%Y-%m-%d}) and whose "
+                          "follow-ups were written")
 
         def make(kind: str, due: datetime, ready: datetime, expires: datetime | None,
                  to: tuple[Recipient, ...] = (), recipient: str = "",
@@ -381,9 +430,10 @@ def plan(inp: PlanInput) -> Plan:
     """Compare what the policy asks for with the records; see module doc."""
     processes = group_processes(inp.interviews)
     latest = latest_rounds(inp.interviews, processes)
+    held = held_rounds(inp, processes, latest)
     result = Plan(processes=dict(processes))
     seen: set[str] = set()
-    for f in desired(inp, processes, latest):
+    for f in desired(inp, processes, latest, held):
         seen.add(f.key)
         rec = inp.records.get(f.key)
         action = _decide(f, rec, inp)
@@ -409,8 +459,15 @@ def plan(inp: PlanInput) -> Plan:
         if rec.key in seen:
             continue
         w = withdrawn.get(rec.interview)
-        action = _withdraw(rec, f"the interview was {'declined' if w.cause == 'declined' else 'cancelled'}",
-                           "interview_cancelled") if w else None
+        later = held.earlier.get(rec.interview) if rec.kind in (CALL, STATUS) else None
+        if w is not None:
+            action = _withdraw(rec, f"the interview was {'declined' if w.cause == 'declined' else 'cancelled'}",
+                               "interview_cancelled")
+        elif later is not None:
+            action = _withdraw(rec, f"superseded by the later round on {later.start:%Y-%m-%d} "
+                               f"({later.title})", "superseded")
+        else:
+            action = None
         if action is not None:
             result.actions.append(action)
             rec_state, reason = action.record.state, action.record.reason

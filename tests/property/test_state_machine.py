@@ -20,10 +20,13 @@ After every pass the files on disk are compared with the model:
   byte-for-byte as the user left it;
 - a second pass at the same moment plans nothing and changes no file;
 - a hiring process has at most one call event and one status-check draft
-  that the daemon still owns;
+  that the daemon still owns, counting rounds that vanished from the
+  calendar;
 - a follow-up is only ever created for an interview that is in the calendar
   and neither cancelled nor declined; a thank-you only between its due time
-  and three days later; a call or status check only for the latest round;
+  and three days later; a call or status check only for the latest round
+  (which may be a vanished round whose call or status check was written, if
+  its call falls later: the process moved on to it);
   a status check never once the company has answered after that round;
 - and what is due is there: each thank-you, the latest round's call and,
   unless the company answered (an out-of-office does not count), its status
@@ -61,7 +64,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from daemon import cli, extract, timing
 from daemon import config as config_module
-from daemon.engine import Engine
+from daemon.engine import Engine, scan_window
 from daemon.icalout import read_followup_ics
 from daemon.keys import action_key
 from daemon.planner import CALL, NOTE, STATUS, STATUS_CHECK_GRACE, THANK_YOU
@@ -131,6 +134,7 @@ class Interview:
     present: bool = True
     sequence: int = 0
     moved: bool = False
+    seen: bool = False  # inside the scan window at some pass (else the daemon never knew it)
 
     @property
     def uid(self) -> str:
@@ -146,7 +150,7 @@ class Interview:
 
     @property
     def active(self) -> bool:
-        return self.present and not self.cancelled and not self.declined
+        return self.present and self.seen and not self.cancelled and not self.declined
 
     @property
     def title(self) -> str:
@@ -384,9 +388,29 @@ class FollowupWorld(RuleBasedStateMachine):
     def _pick(self, items: list, index: int):
         return items[index % len(items)]
 
-    def _latest(self, company: str) -> Interview | None:
+    def _latest(self, company: str, written: set[str] | None = None) -> Interview | None:
+        """The company's latest round in the calendar; with the keys the
+        daemon holds as ``written``, a vanished round whose call or status
+        check was written and whose call falls later takes its place (the
+        process moved on to it)."""
         rounds = [iv for iv in self.interviews.values() if iv.company == company and iv.active]
-        return max(rounds, key=lambda iv: (iv.start, iv.uid), default=None)
+        latest = max(rounds, key=lambda iv: (iv.start, iv.uid), default=None)
+        if latest is None or written is None:
+            return latest
+        held = [iv for iv in self.interviews.values()
+                if iv.company == company and iv.seen and not iv.present
+                and any(k in written for k, (kind, _) in iv.keys().items() if kind in (CALL, STATUS))
+                and self._call_due(iv) > self._call_due(latest)]
+        return max(held, key=self._call_due, default=latest)
+
+    def _call_due(self, iv: Interview) -> datetime:
+        return timing.follow_up_call_due(iv.start, extract.decision_date(iv.description, iv.start.date()),
+                                         self.settings.policy.follow_up_call, self.engine.days, TZ)
+
+    def _written(self, current: set[str]) -> set[str]:
+        """Keys the daemon holds as written: its items there now, and those
+        the user deleted or it cannot be sure about."""
+        return current | self.deleted | self.hands_off
 
     # -- the world changes ---------------------------------------------------
 
@@ -488,9 +512,14 @@ class FollowupWorld(RuleBasedStateMachine):
         self.engine = Engine(self.settings)
 
     def _looked_up(self) -> None:
-        """Every pass first looks up what a crash left open."""
+        """Every pass first looks up what a crash left open, and scans the
+        window (an interview added long after it started is never seen)."""
         self.hands_off |= {k for k in self.in_doubt if self.keymap[k][1] in (THANK_YOU, STATUS)}
         self.in_doubt.clear()
+        scan = self.settings.scan
+        first_day = scan_window(self.now, scan.lookback, scan.lookahead)[0]
+        for iv in self.interviews.values():
+            iv.seen = iv.seen or (iv.present and iv.start >= first_day)
 
     def _pass(self):
         self._looked_up()
@@ -582,20 +611,18 @@ class FollowupWorld(RuleBasedStateMachine):
         current = {k: p for k, p, _ in events} | {k: p for k, _, p, _ in drafts}
         for key in set(current) - set(self.present):
             assert key in self.keymap, f"unknown follow-up {key}"
-            self._check_created(*self.keymap[key])
+            self._check_created(*self.keymap[key], self._written(set(current)))
         self.present = current
 
         if not complete:
             return
         self._check_due(set(current))
         # one call and one status check per hiring process, counting what the
-        # daemon still owns of the rounds in the calendar (a round that
-        # vanished keeps its follow-ups on hold: nothing is withdrawn
-        # because it is merely missing)
+        # daemon still owns, also of rounds that vanished from the calendar
+        # (their follow-ups are on hold, but they still count)
         def owned(kind: str, company: str, items) -> list[Path]:
             return [path for key, path in items if path not in self.edited and key not in self.hands_off
-                    and self.keymap[key][1] == kind and self.keymap[key][0].company == company
-                    and self.keymap[key][0].present]
+                    and self.keymap[key][1] == kind and self.keymap[key][0].company == company]
 
         for company in COMPANIES:
             calls = owned(CALL, company, [(k, p) for k, p, _ in events])
@@ -603,7 +630,7 @@ class FollowupWorld(RuleBasedStateMachine):
             checks = owned(STATUS, company, [(k, p) for k, _, p, _ in drafts])
             assert len(checks) <= 1, f"{len(checks)} status-check drafts for {company}"
 
-    def _check_created(self, iv: Interview, kind: str, recipient: str) -> None:
+    def _check_created(self, iv: Interview, kind: str, recipient: str, written: set[str]) -> None:
         what = f"{kind} for {iv.uid} ({iv.title}, {iv.start:%Y-%m-%d %H:%M}) at {self.now:%Y-%m-%d %H:%M}"
         assert iv.active, (f"{what}: the interview is "
                            f"{'cancelled' if iv.cancelled else 'declined' if iv.declined else 'gone'}")
@@ -614,7 +641,7 @@ class FollowupWorld(RuleBasedStateMachine):
         else:
             assert self.now >= iv.end, f"{what}: before the interview was over"
         if kind in (CALL, STATUS):
-            assert self._latest(iv.company) is iv, f"{what}: not the latest round"
+            assert self._latest(iv.company, written) is iv, f"{what}: not the latest round"
         if kind == STATUS:
             answered = self._answered(iv)
             assert not answered, f"{what}: {answered[0].sender} had replied on {answered[0].date}"
@@ -638,9 +665,8 @@ class FollowupWorld(RuleBasedStateMachine):
         for iv in self.interviews.values():
             if not iv.active or iv.moved:
                 continue
-            latest = self._latest(iv.company) is iv
-            call = timing.follow_up_call_due(iv.start, extract.decision_date(iv.description, iv.start.date()),
-                                             policy.follow_up_call, days, TZ)
+            latest = self._latest(iv.company, self._written(current)) is iv
+            call = self._call_due(iv)
             for key, (kind, recipient) in iv.keys().items():
                 if key in current or key in self.deleted:
                     continue

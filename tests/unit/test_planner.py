@@ -180,6 +180,50 @@ def test_a_later_round_supersedes_the_earlier_call_and_status_check():
     assert not any(a.record.kind == THANK_YOU and a.op != "record" for a in plan.actions)
 
 
+def _calls_written(records):
+    return sorted(r.interview.split("\x1f")[1] for r in records.values()
+                  if r.kind == CALL and r.state == "done")
+
+
+def test_a_vanished_earlier_round_is_superseded_by_a_later_one():
+    # Regression: round 1's call was written, round 1 vanished from the
+    # calendar, round 2 came: round 2 got a call of its own next to round 1's.
+    r1 = interview("r1")
+    r2 = interview("r2", title="Onsite - Acme (Backend Engineer)", start=datetime(2026, 11, 6, 10, tzinfo=TZ))
+    now = datetime(2026, 11, 3, 9, tzinfo=TZ)
+    records = settle({}, planner.plan(make_input(now, [r1])))
+    assert _calls_written(records) == ["r1"]
+    plan = planner.plan(make_input(now, [r2], records))
+    deleted = [a for a in plan.actions if a.op == "delete_event"]
+    assert [a.record.interview.split("\x1f")[1] for a in deleted] == ["r1"]
+    assert deleted[0].record.cause == "superseded"
+    settle(records, plan)
+    later = datetime(2026, 11, 7, 9, tzinfo=TZ)  # round 2 is over
+    settle(records, planner.plan(make_input(later, [r2], records)))
+    assert _calls_written(records) == ["r2"]
+
+
+def test_a_call_written_for_a_vanished_later_round_keeps_earlier_rounds_quiet():
+    # Regression: round 2's call was written (round 1's withdrawn), then round
+    # 2 vanished: round 1's call came back, a second call in one process.
+    r1 = interview("r1")
+    r2 = interview("r2", title="Onsite - Acme (Backend Engineer)", start=datetime(2026, 11, 6, 10, tzinfo=TZ))
+    now = datetime(2026, 11, 7, 9, tzinfo=TZ)
+    records = settle({}, planner.plan(make_input(datetime(2026, 11, 3, 9, tzinfo=TZ), [r1])))
+    settle(records, planner.plan(make_input(now, [r1, r2], records)))
+    assert _calls_written(records) == ["r2"]
+    plan = planner.plan(make_input(now + timedelta(days=1), [r1], records))
+    assert ("create_event", CALL) not in ops(plan)
+    call1 = next(o for o in plan.outcomes if o.kind == CALL and o.interview.endswith("r1\x1f"))
+    assert call1.state == "cancelled" and "superseded" in call1.reason
+    # round 2's call was not written yet when it vanished: round 1 takes over
+    records = settle({}, planner.plan(make_input(datetime(2026, 11, 3, 9, tzinfo=TZ), [r1])))
+    settle(records, planner.plan(make_input(datetime(2026, 11, 4, 9, tzinfo=TZ), [r1, r2], records)))
+    assert _calls_written(records) == []
+    plan = planner.plan(make_input(datetime(2026, 11, 5, 9, tzinfo=TZ), [r1], records))
+    assert ("create_event", CALL) in ops(plan)
+
+
 def test_different_positions_at_one_company_are_separate_processes():
     a = interview("a", title="Interview - Acme (Backend Engineer)")
     b = interview("b", title="Interview - Acme (Product Manager)", start=datetime(2026, 11, 4, 10, tzinfo=TZ))
