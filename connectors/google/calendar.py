@@ -51,16 +51,15 @@ from daemon.model import (
 )
 
 from . import state as statefile
+from .account import GoogleAccount
 from .auth import (
     AUTH_OPTIONS,
     CALENDAR_APP_SCOPE,
     CALENDAR_EVENTS_SCOPE,
     CALENDAR_READ_SCOPES,
-    GoogleLogin,
     require_scopes,
 )
 from .retry import Ambiguous, ApiStatus, RetryPolicy
-from .transport import build_service
 
 DEFAULT_TARGET = "Interview follow-ups"
 OWN_MARKER = "followup"  # extendedProperties.private: "1" on every follow-up
@@ -86,10 +85,11 @@ def is_own(item: dict) -> bool:
     return OWN_MARKER in ((item.get("extendedProperties") or {}).get("private") or {})
 
 
-class GoogleCalendar(Calendar):
+class GoogleCalendar(GoogleAccount, Calendar):
     """Google calendars scanned for interviews; follow-ups written into a
     calendar of their own (or the source calendar)."""
 
+    API, STATE = ("calendar", "v3"), "calendar"
     options = {
         **AUTH_OPTIONS,
         "calendars": Option((str, list), default=["primary"], help=(
@@ -117,15 +117,9 @@ class GoogleCalendar(Calendar):
             raise ConfigError(f"calendar {name!r}: write_to must be a calendar name or "
                               "\"source\"")
         self.write_to = target.strip()
-        self.login = GoogleLogin(name, config, context.base_dir, self.scopes())
-        self._credentials = credentials
-        self._endpoint = endpoint
-        self.retry = retry or RetryPolicy()
-        self._service: Any = None
-        self._login_used: Any = None  # the credentials the service was built with
+        self._connect_setup(context, config, self.scopes(), credentials, endpoint, retry)
         self._sources: list[tuple[str, str]] | None = None  # (as configured, calendar id)
         self._target: str | None = None
-        self._state_path = statefile.state_path(context.state_dir, name, "calendar")
 
     def scopes(self) -> tuple[str, ...]:
         """The OAuth scopes this configuration needs, and no more."""
@@ -134,25 +128,8 @@ class GoogleCalendar(Calendar):
 
     # -- plumbing -------------------------------------------------------------------
 
-    @property
-    def service(self) -> Any:
-        if self._service is None:
-            credentials = self._credentials or self.login.credentials()
-            self._login_used = credentials
-            self._service = build_service("calendar", "v3", credentials, self._endpoint)
-        return self._service
-
-    def _call(self, request: Any, what: str, **kwargs: Any) -> Any:
-        return self.retry.call(request, what, self.name, **kwargs)
-
-    def close(self) -> None:
-        self._service = None
-
     def _state(self) -> dict[str, Any]:
         return statefile.load(self._state_path) or {}
-
-    def _save(self, data: dict[str, Any]) -> None:
-        statefile.save(self._state_path, data)
 
     def _calendar_list(self) -> list[dict]:
         items: list[dict] = []
@@ -221,15 +198,7 @@ class GoogleCalendar(Calendar):
                  and c.get("accessRole") == "owner"]
         return owned[0]["id"] if owned else None
 
-    # -- login and check ------------------------------------------------------------
-
-    def authorize(self) -> str:
-        """``followup auth NAME``: log in, check the access, store the login."""
-        credentials = self.login.run_flow()
-        self._credentials, self._service = credentials, None
-        summary = self.check()
-        where = self.login.store(credentials)
-        return f"{self.name}: connected to Google, login kept in {where} ({summary})"
+    # -- check ----------------------------------------------------------------------
 
     def check(self) -> str:
         """Find the calendars; e.g. "reads primary; follow-ups go to

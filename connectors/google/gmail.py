@@ -45,9 +45,9 @@ from daemon.headers import auto_reply
 from daemon.model import Draft, Reply, StoredItem
 
 from . import state as statefile
-from .auth import AUTH_OPTIONS, GMAIL_SCOPES, GoogleLogin, require_scopes
+from .account import GoogleAccount
+from .auth import AUTH_OPTIONS, GMAIL_SCOPES, require_scopes
 from .retry import Ambiguous, ApiStatus, RetryPolicy
-from .transport import build_service
 
 KEY_HEADER = "X-Followup-Key"
 REPLY_HEADERS = ["From", "Subject", "Date", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
@@ -59,9 +59,10 @@ PAGE = 100
 DAY_MS = 86_400_000
 
 
-class GmailMailbox(Mailbox):
+class GmailMailbox(GoogleAccount, Mailbox):
     """Drafts in Gmail's Drafts; replies from received mail's headers."""
 
+    API, STATE = ("gmail", "v1"), "gmail"
     options = {
         **AUTH_OPTIONS,
         "reply_lookback_days": Option(int, default=90, help=(
@@ -77,29 +78,9 @@ class GmailMailbox(Mailbox):
             raise ConfigError(f"mailbox {name!r}: reply_lookback_days must be a whole number "
                               "of days, at least 1")
         self.lookback = timedelta(days=days)
-        self.login = GoogleLogin(name, config, context.base_dir, GMAIL_SCOPES)
-        self._credentials = credentials
-        self._endpoint = endpoint
-        self.retry = retry or RetryPolicy()
-        self._service: Any = None
-        self._login_used: Any = None  # the credentials the service was built with
-        self._state_path = statefile.state_path(context.state_dir, name, "gmail")
+        self._connect_setup(context, config, GMAIL_SCOPES, credentials, endpoint, retry)
 
     # -- plumbing -------------------------------------------------------------------
-
-    @property
-    def service(self) -> Any:
-        if self._service is None:
-            credentials = self._credentials or self.login.credentials()
-            self._login_used = credentials
-            self._service = build_service("gmail", "v1", credentials, self._endpoint)
-        return self._service
-
-    def _call(self, request: Any, what: str, **kwargs: Any) -> Any:
-        return self.retry.call(request, what, self.name, **kwargs)
-
-    def close(self) -> None:
-        self._service = None
 
     def _state(self) -> dict[str, Any]:
         data = statefile.load(self._state_path) or {}
@@ -107,17 +88,6 @@ class GmailMailbox(Mailbox):
             if not isinstance(data.get(name), dict):
                 data[name] = {}
         return data
-
-    def _save(self, data: dict[str, Any]) -> None:
-        statefile.save(self._state_path, data)
-
-    def authorize(self) -> str:
-        """``followup auth NAME``: log in, check the access, store the login."""
-        credentials = self.login.run_flow()
-        self._credentials, self._service = credentials, None
-        summary = self.check()
-        where = self.login.store(credentials)
-        return f"{self.name}: connected to Google, login kept in {where} ({summary})"
 
     def check(self) -> str:
         """One request (the profile): e.g. "Gmail alex@example.org"."""

@@ -14,8 +14,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import keyring
-import keyring.backend
 import pytest
 
 from connectors.caldav import CalDAVCalendar
@@ -241,35 +239,13 @@ def test_wrong_password_is_an_auth_error_naming_account_and_url(h):
         cal.check()
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that keeps passwords in a dict."""
-
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.items: dict = {}
-
-    def get_password(self, service, username):
-        return self.items.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.items[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.items.pop((service, username), None)
-
-
 @pytest.fixture
-def memory_keyring():
-    before = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring.items
-    keyring.set_keyring(before)
+def stored(memory_keyring):
+    """The passwords in the test keyring, by (service, account)."""
+    return memory_keyring.items
 
 
-def test_authorize_stores_only_a_password_that_works(h, memory_keyring, monkeypatch):
+def test_authorize_stores_only_a_password_that_works(h, stored, monkeypatch):
     from daemon import secrets
 
     config = h.config()
@@ -278,10 +254,10 @@ def test_authorize_stores_only_a_password_that_works(h, memory_keyring, monkeypa
     monkeypatch.setattr(secrets, "ask", lambda account: next(typed))
     with pytest.raises(AuthError):
         CalDAVCalendar("work", config, None).authorize()
-    assert memory_keyring == {}
+    assert stored == {}
     message = CalDAVCalendar("work", config, None).authorize()
     assert message.startswith("work: password stored in the keyring (calendar 'Work'")
-    assert memory_keyring == {(secrets.SERVICE, "work"): h.password}
+    assert stored == {(secrets.SERVICE, "work"): h.password}
     assert scan(CalDAVCalendar("work", config, None)).full  # later runs read the keyring
 
 

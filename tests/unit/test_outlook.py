@@ -14,9 +14,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import keyring
-import keyring.backend
-import keyring.backends.fail
 import pytest
 import requests
 
@@ -460,43 +457,17 @@ def test_nothing_is_ever_sent(fake, box, make_mailbox):
 # -- sign-in --------------------------------------------------------------------------
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.items: dict = {}
-        self.writes = 0
-
-    def get_password(self, service, username):
-        return self.items.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.writes += 1
-        self.items[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.items.pop((service, username), None)
-
-
 @pytest.fixture
-def memory():
-    before = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
+def memory(memory_keyring):
     auth._apps.clear()
-    yield ring
-    keyring.set_keyring(before)
+    yield memory_keyring
     auth._apps.clear()
 
 
 @pytest.fixture
-def no_keyring():
-    before = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
+def no_keyring(failing_keyring):
     auth._apps.clear()
     yield
-    keyring.set_keyring(before)
     auth._apps.clear()
 
 

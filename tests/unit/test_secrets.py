@@ -2,47 +2,20 @@
 
 import sys
 
-import keyring
-import keyring.backend
-import keyring.backends.fail
 import pytest
 
 from daemon import secrets
 from daemon.errors import AuthError
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.items = {}
-
-    def get_password(self, service, username):
-        return self.items.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.items[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.items.pop((service, username), None)
+@pytest.fixture
+def memory(memory_keyring):
+    return memory_keyring
 
 
 @pytest.fixture
-def memory():
-    before = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(before)
-
-
-@pytest.fixture
-def no_keyring():
-    before = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    yield
-    keyring.set_keyring(before)
+def no_keyring(failing_keyring):
+    return failing_keyring
 
 
 def test_stored_password_round_trip(memory):
