@@ -168,17 +168,24 @@ class CalDAVBackend(CalendarBackend):
         self.harness.close()
 
 
-class GoogleCalendarBackend(CalendarBackend):
-    """Google Calendar on the fake server (``tests/fakes/google.py``)."""
+class _OnHarness:
+    """A backend played by a contract-test harness (``harness_class`` names
+    it as "module:Class", ``folder`` the subfolder it gets): the
+    harness's connector, events and mail; what was asked for is read from
+    the fake server's request log."""
 
-    label = "Google (fake)"
+    harness_class: str
+    folder = ""
 
     def start(self, root: Path) -> None:
-        from tests.contract.google_harness import GoogleCalendarHarness
+        import importlib
 
-        _require(GoogleCalendarHarness)
-        (root / "google").mkdir(exist_ok=True)
-        self.harness = GoogleCalendarHarness(root / "google")
+        module, _, name = self.harness_class.partition(":")
+        cls = getattr(importlib.import_module(module), name)
+        _require(cls)
+        where = root / self.folder if self.folder else root
+        where.mkdir(exist_ok=True)
+        self.harness = cls(where)
         self.mark = 0
 
     def connector(self):
@@ -190,45 +197,54 @@ class GoogleCalendarBackend(CalendarBackend):
     def change(self, handle: str, ics: bytes) -> None:
         self.harness.change_source_event(handle, ics)
 
-    def reset(self) -> None:
-        self.mark = len(self.harness.fake.log)
-
-    def counted(self) -> Counter:
-        return Counter(method for method, _, _ in self.harness.fake.log[self.mark:])
+    def deliver(self, raw: bytes, when: datetime) -> None:
+        self.harness.deliver(raw, when)
 
     def close(self) -> None:
         self.harness.close()
 
+    def _log(self) -> list:
+        raise NotImplementedError
 
-class OutlookCalendarBackend(CalendarBackend):
-    """An Outlook calendar on the fake Graph (``tests/fakes/graph.py``)."""
-
-    label = "Outlook (fake Graph)"
-
-    def start(self, root: Path) -> None:
-        from tests.contract.outlook_harness import GraphCalendarHarness
-
-        _require(GraphCalendarHarness)
-        self.harness = GraphCalendarHarness(root)
-        self.mark = 0
-
-    def connector(self):
-        return self.harness.make()
-
-    def add(self, ics: bytes) -> str:
-        return self.harness.add_source_event(ics)
-
-    def change(self, handle: str, ics: bytes) -> None:
-        self.harness.change_source_event(handle, ics)
-
-    def _log(self):
-        return self.harness.fake().requests(self.harness.box)
+    def _kind(self, entry) -> str:
+        raise NotImplementedError
 
     def reset(self) -> None:
         self.mark = len(self._log())
 
     def counted(self) -> Counter:
-        return Counter(f"{r.method} {_graph_path(r.path)}" for r in self._log()[self.mark:])
+        return Counter(self._kind(entry) for entry in self._log()[self.mark:])
+
+
+class _OnFakeGoogle(_OnHarness):
+    def _log(self) -> list:
+        return self.harness.fake.log
+
+    def _kind(self, entry) -> str:
+        return entry[0]  # the API method
+
+
+class _OnFakeGraph(_OnHarness):
+    def _log(self) -> list:
+        return self.harness.fake().requests(self.harness.box)
+
+    def _kind(self, entry) -> str:
+        return f"{entry.method} {_graph_path(entry.path)}"
+
+
+class GoogleCalendarBackend(_OnFakeGoogle, CalendarBackend):
+    """Google Calendar on the fake server (``tests/fakes/google.py``)."""
+
+    label = "Google (fake)"
+    harness_class = "tests.contract.google_harness:GoogleCalendarHarness"
+    folder = "google"
+
+
+class OutlookCalendarBackend(_OnFakeGraph, CalendarBackend):
+    """An Outlook calendar on the fake Graph (``tests/fakes/graph.py``)."""
+
+    label = "Outlook (fake Graph)"
+    harness_class = "tests.contract.outlook_harness:GraphCalendarHarness"
 
 
 def _graph_path(path: str) -> str:
@@ -319,61 +335,19 @@ class ImapBackend(MailboxBackend):
         self.harness.close()
 
 
-class GmailBackend(MailboxBackend):
+class GmailBackend(_OnFakeGoogle, MailboxBackend):
     """Gmail on the fake Google server."""
 
     label = "Gmail (fake)"
-
-    def start(self, root: Path) -> None:
-        from tests.contract.google_harness import GmailHarness
-
-        _require(GmailHarness)
-        (root / "gmail").mkdir(exist_ok=True)
-        self.harness = GmailHarness(root / "gmail")
-        self.mark = 0
-
-    def connector(self):
-        return self.harness.make()
-
-    def deliver(self, raw: bytes, when: datetime) -> None:
-        self.harness.deliver(raw, when)
-
-    def reset(self) -> None:
-        self.mark = len(self.harness.fake.log)
-
-    def counted(self) -> Counter:
-        return Counter(method for method, _, _ in self.harness.fake.log[self.mark:])
-
-    def close(self) -> None:
-        self.harness.close()
+    harness_class = "tests.contract.google_harness:GmailHarness"
+    folder = "gmail"
 
 
-class OutlookMailBackend(MailboxBackend):
+class OutlookMailBackend(_OnFakeGraph, MailboxBackend):
     """An Outlook mailbox on the fake Graph."""
 
     label = "Outlook mail (fake Graph)"
-
-    def start(self, root: Path) -> None:
-        from tests.contract.outlook_harness import GraphMailHarness
-
-        _require(GraphMailHarness)
-        self.harness = GraphMailHarness(root)
-        self.mark = 0
-
-    def connector(self):
-        return self.harness.make()
-
-    def deliver(self, raw: bytes, when: datetime) -> None:
-        self.harness.deliver(raw, when)
-
-    def _log(self):
-        return self.harness.fake().requests(self.harness.box)
-
-    def reset(self) -> None:
-        self.mark = len(self._log())
-
-    def counted(self) -> Counter:
-        return Counter(f"{r.method} {_graph_path(r.path)}" for r in self._log()[self.mark:])
+    harness_class = "tests.contract.outlook_harness:GraphMailHarness"
 
 
 MAILBOXES = [MaildirBackend, ImapBackend, GmailBackend, OutlookMailBackend]
