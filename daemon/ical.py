@@ -48,6 +48,7 @@ import recurring_ical_events
 import x_wr_timezone
 from icalendar.timezone import tzp
 
+from .icalsplit import parse_event_block, split, uid_in
 from .model import Attendee, CalendarEvent, Problem
 
 UTC = timezone.utc
@@ -66,9 +67,6 @@ _BEGIN_VEVENT = re.compile(r"^BEGIN:VEVENT[ \t\r]*$", re.MULTILINE | re.IGNORECA
 _LOOKS_LIKE_ICAL = re.compile(r"^BEGIN:V", re.MULTILINE | re.IGNORECASE)
 _TEXT_ESCAPE = re.compile(r"\\([\\,;:nN])")
 _EMAIL = re.compile(r"^[^@\s<>\"',;:]+@[^@\s<>\"',;:]+$")
-# components that can never sit inside a VEVENT: seeing one ends a block
-_TOP_LEVEL = frozenset({"VCALENDAR", "VEVENT", "VTIMEZONE", "VTODO", "VJOURNAL",
-                        "VFREEBUSY", "VAVAILABILITY"})
 
 
 def parse_ics(data: bytes, source: str, start: datetime, end: datetime,
@@ -215,7 +213,7 @@ class _Reader:
         """Split the text into VCALENDARs, VTIMEZONEs and VEVENTs by hand and
         parse each piece on its own; broken pieces become problems."""
         calendars = []
-        for piece in _split(text):
+        for piece in split(text):
             for block in piece.timezones:
                 try:  # parsing a VTIMEZONE registers it for the events below
                     icalendar.Timezone.from_ical("\n".join(block))
@@ -223,11 +221,11 @@ class _Reader:
                     pass  # events using it get an "unknown time zone" warning
             events = []
             for block, complete in piece.events:
-                uid = _uid_in(block)
+                uid = uid_in(block)
                 if not complete:
                     self._fail(uid, f"{_named(uid)} is cut off (END:VEVENT is missing)")
                     continue
-                component = _parse_event_block(block)
+                component = parse_event_block(block)
                 if isinstance(component, Exception):
                     self._fail(uid, f"{_named(uid)} cannot be read: {_reason(component)}")
                     continue
@@ -551,120 +549,6 @@ class _Reader:
 
 
 # -- splitting a damaged file -------------------------------------------------
-
-
-@dataclass
-class _Piece:
-    """What the hand splitter found for one VCALENDAR."""
-
-    x_wr_timezone: str = ""
-    timezones: list[list[str]] = field(default_factory=list)
-    events: list[tuple[list[str], bool]] = field(default_factory=list)  # (lines, complete)
-
-
-def _unfold(text: str) -> list[str]:
-    lines: list[str] = []
-    for line in text.split("\n"):
-        line = line.rstrip("\r")
-        if line[:1] in (" ", "\t") and lines:
-            lines[-1] += line[1:]
-        else:
-            lines.append(line)
-    return lines
-
-
-def _split(text: str) -> list[_Piece]:
-    """Find the VCALENDARs, and in them the VTIMEZONE and VEVENT blocks, by
-    their BEGIN/END lines only, tolerating anything in between."""
-    pieces: list[_Piece] = []
-    piece: _Piece | None = None
-    block: list[str] | None = None
-    kind = ""
-    depth = 0
-
-    def close(complete: bool) -> None:
-        nonlocal block
-        if kind == "VEVENT":
-            piece.events.append((block, complete))
-        elif kind == "VTIMEZONE" and complete:
-            piece.timezones.append(block)
-        block = None
-
-    for line in _unfold(text):
-        upper = line.strip().upper()
-        if upper.startswith("BEGIN:"):
-            name = upper[6:].strip()
-            if block is not None:
-                if name not in _TOP_LEVEL:
-                    depth += 1
-                    block.append(line)
-                    continue
-                close(False)
-            if name == "VCALENDAR":
-                piece = _Piece()
-                pieces.append(piece)
-                continue
-            if piece is None:  # components without a VCALENDAR around them
-                piece = _Piece()
-                pieces.append(piece)
-            block, kind, depth = [line], name, 0
-        elif upper.startswith("END:"):
-            name = upper[4:].strip()
-            if block is None:
-                if name == "VCALENDAR":
-                    piece = None
-                continue
-            if depth:
-                depth -= 1
-                block.append(line)
-            elif name == kind:
-                block.append(line)
-                close(True)
-            elif name == "VCALENDAR":
-                close(False)
-                piece = None
-            else:
-                block.append(line)
-        elif block is not None:
-            block.append(line)
-        elif piece is not None and upper.startswith("X-WR-TIMEZONE"):
-            _, sep, value = line.partition(":")
-            if sep:
-                piece.x_wr_timezone = value.strip()
-    if block is not None:
-        close(False)
-    return pieces
-
-
-def _parse_event_block(block: list[str]):
-    """A VEVENT block as a component, or the exception that stopped it. When
-    the block fails, it is tried again without its subcomponents (alarms are
-    of no use here and often the broken part)."""
-    try:
-        return icalendar.Event.from_ical("\n".join(block))
-    except Exception as exc:
-        first_error = exc
-    flat, depth = [], 0
-    for line in block[1:-1]:
-        upper = line.strip().upper()
-        if upper.startswith("BEGIN:"):
-            depth += 1
-        elif upper.startswith("END:"):
-            depth = max(depth - 1, 0)
-        elif depth == 0:
-            flat.append(line)
-    try:
-        return icalendar.Event.from_ical("\n".join([block[0], *flat, block[-1]]))
-    except Exception:
-        return first_error
-
-
-def _uid_in(block: list[str]) -> str | None:
-    for line in block:
-        if line[:4].upper() == "UID:" or line[:4].upper() == "UID;":
-            value = line.partition(":")[2].strip()
-            return value or None
-    return None
 
 
 # -- small helpers ------------------------------------------------------------
