@@ -88,6 +88,9 @@ class Crash(BaseException):
     it runs, no ``except Exception`` sees it."""
 
 
+UNKNOWN = object()  # the latest round cannot be told from the world alone
+
+
 @dataclass(frozen=True)
 class Company:
     name: str
@@ -388,20 +391,24 @@ class FollowupWorld(RuleBasedStateMachine):
     def _pick(self, items: list, index: int):
         return items[index % len(items)]
 
-    def _latest(self, company: str, written: set[str] | None = None) -> Interview | None:
+    def _latest(self, company: str, written: set[str] | None = None) -> Interview | None | object:
         """The company's latest round in the calendar; with the keys the
         daemon holds as ``written``, a vanished round whose call or status
         check was written and whose call falls later takes its place (the
-        process moved on to it)."""
+        process moved on to it). ``UNKNOWN`` when such a round was ever
+        moved: the daemon places it by the call it last planned, which the
+        world does not know."""
         rounds = [iv for iv in self.interviews.values() if iv.company == company and iv.active]
         latest = max(rounds, key=lambda iv: (iv.start, iv.uid), default=None)
         if latest is None or written is None:
             return latest
         held = [iv for iv in self.interviews.values()
                 if iv.company == company and iv.seen and not iv.present
-                and any(k in written for k, (kind, _) in iv.keys().items() if kind in (CALL, STATUS))
-                and self._call_due(iv) > self._call_due(latest)]
-        return max(held, key=self._call_due, default=latest)
+                and any(k in written for k, (kind, _) in iv.keys().items() if kind in (CALL, STATUS))]
+        if any(iv.moved for iv in held):
+            return UNKNOWN
+        later = [iv for iv in held if self._call_due(iv) > self._call_due(latest)]
+        return max(later, key=self._call_due, default=latest)
 
     def _call_due(self, iv: Interview) -> datetime:
         return timing.follow_up_call_due(iv.start, extract.decision_date(iv.description, iv.start.date()),
@@ -641,7 +648,8 @@ class FollowupWorld(RuleBasedStateMachine):
         else:
             assert self.now >= iv.end, f"{what}: before the interview was over"
         if kind in (CALL, STATUS):
-            assert self._latest(iv.company, written) is iv, f"{what}: not the latest round"
+            latest = self._latest(iv.company, written)
+            assert latest is iv or latest is UNKNOWN, f"{what}: not the latest round"
         if kind == STATUS:
             answered = self._answered(iv)
             assert not answered, f"{what}: {answered[0].sender} had replied on {answered[0].date}"
