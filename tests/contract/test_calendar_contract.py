@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from daemon.errors import Conflict, SyncTokenExpired
+from daemon.interest import Interest
 from daemon.model import FollowupEvent
 
 from .samples import VTIMEZONE_BERLIN, vcalendar, vevent
@@ -165,6 +166,25 @@ def test_incremental_scan_reports_changed_and_removed(h, cal):
     else:
         assert "floating@example.org" in second.removed_uids
         assert "interview-1@acme.example" not in second.removed_uids
+
+
+def test_interest_never_hides_a_matching_event_and_names_what_stopped_matching(h, cal):
+    # A connector may leave out what cannot match ``interest``; whatever it
+    # does, an event whose title holds a keyword is returned, and an event
+    # that stops matching is named (returned, skipped or removed) so the
+    # core can forget it.
+    interest = Interest.from_keywords(["interview", "phone screen"])
+    changed = h.add_source_event(INTERVIEW)
+    h.add_source_event(FLOATING)
+    h.add_source_event(WEEKLY)
+    first = cal.scan(*WINDOW, BERLIN, interest=interest)
+    assert {"interview-1@acme.example", "floating@example.org"} <= set(by_uid(first))
+    h.change_source_event(changed, INTERVIEW.replace(b"SUMMARY:Interview with ACME",
+                                                     b"SUMMARY:Lunch with ACME"))
+    second = cal.scan(*WINDOW, BERLIN, sync_token=first.sync_token, interest=interest)
+    named = set(by_uid(second)) | second.skipped_uids | second.removed_uids
+    assert second.full or "interview-1@acme.example" in named
+    assert "floating@example.org" in by_uid(second) or not second.full
 
 
 def test_unknown_sync_token_means_full_scan_or_expired(h, cal):
