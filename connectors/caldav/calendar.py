@@ -36,7 +36,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError, SyncTokenExpired
-from daemon.interest import Interest
+from daemon.interest import Interest, raw_uids
 from daemon.icalfiles import build_followup_ics, parse_ics, read_followup_ics
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 from daemon.secrets import PasswordAccount
@@ -104,6 +104,8 @@ class CalDAVCalendar(PasswordAccount, Calendar):
 
     def __init__(self, name: str, config: dict[str, Any], context: Context):
         super().__init__(name, config, context)
+        self._interest: Interest | None = None  # of the scan under way
+        self._skipped: set[str] = set()  # UIDs of changed objects left unparsed in it
         self.url = _url_option(name, config.get("url"))
         self.username = _text_option(name, config, "username")
         self.calendar_ref = _text_option(name, config, "calendar")
@@ -330,10 +332,12 @@ class CalDAVCalendar(PasswordAccount, Calendar):
              sync_token: str | None = None, interest: Interest | None = None) -> ScanResult:
         """The events overlapping [start, end): only what changed when
         ``sync_token`` comes from a scan of the same window, else all."""
-        # ``interest`` is not used: the server sends every object anyway; each is small
+        # objects that cannot match ``interest`` are not parsed (only their UIDs
+        # are read), so the token is only good for the same interest
+        self._interest, self._skipped = interest, set()
         source = self._source()
         window = [source.url, start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat(),
-                  getattr(tz, "key", None) or str(tz)]
+                  getattr(tz, "key", None) or str(tz), interest.token() if interest else "*"]
         state = decode(sync_token, window) if sync_token else None
         if state is not None and (state.mode == "etag" or self._sync_ok):
             try:
@@ -382,14 +386,14 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         problems: list[Problem] = []
         for rel in sorted(objects):
             etag, data = objects[rel]
-            found_events = self._parse(source, rel, data, start, end, tz, problems)
+            found_events, found_uids = self._read(source, rel, data, start, end, tz, problems)
             events.extend(found_events)
-            uids = sorted({e.uid for e in found_events})
+            uids = sorted(found_uids)
             if uids or mode == "etag":
                 table[rel] = [etag, uids]
         state = SyncState(window, mode, marker, table)
         return ScanResult(events=events, problems=problems, sync_token=encode(state), full=True,
-                          total=len({e.uid for e in events}))
+                          total=len(state.uids()))
 
     def _sync_scan(self, source: _Collection, state: SyncState, start: datetime,
                    end: datetime, tz: tzinfo) -> ScanResult:
@@ -474,10 +478,8 @@ class CalDAVCalendar(PasswordAccount, Calendar):
                         table.pop(rel)
                     continue
                 etag, data = got[rel]
-                first = len(problems)
-                found = self._parse(source, rel, data, start, end, tz, problems)
+                found, uids = self._read(source, rel, data, start, end, tz, problems, before)
                 events.extend(found)
-                uids = {e.uid for e in found} | _still_there(before, found, problems[first:])
                 if uids or state.mode == "etag":
                     table[rel] = [etag, sorted(uids)]
                 else:
@@ -489,14 +491,23 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         present = new_state.uids()
         return ScanResult(events=events, problems=problems, full=False,
                           removed_uids=old_uids - present, total=len(present),
-                          sync_token=encode(new_state))
+                          skipped_uids=set(self._skipped), sync_token=encode(new_state))
 
-    def _parse(self, col: _Collection, rel: str, data: str, start: datetime, end: datetime,
-               tz: tzinfo, problems: list[Problem]) -> list[CalendarEvent]:
-        found, found_problems = parse_ics(data.encode("utf-8"), unquote(self._abs_path(col, rel)),
-                                          start, end, tz)
+    def _read(self, col: _Collection, rel: str, data: str, start: datetime, end: datetime,
+              tz: tzinfo, problems: list[Problem], before: list | None = None
+              ) -> tuple[list[CalendarEvent], set[str]]:
+        """The events of one object in the window and the UIDs it holds;
+        ``before`` is its entry in the previous token. An object that cannot
+        match the scan's interest is not parsed: its UIDs come from its text
+        and are reported as skipped (with those it held before)."""
+        raw = data.encode("utf-8")
+        if self._interest is not None and not self._interest.may_match(raw):
+            uids = raw_uids(raw)
+            self._skipped |= uids | set(before[1] if before else ())
+            return [], uids
+        found, found_problems = parse_ics(raw, unquote(self._abs_path(col, rel)), start, end, tz)
         problems.extend(found_problems)
-        return found
+        return found, {e.uid for e in found} | _still_there(before, found, found_problems)
 
     # -- the daemon's own events -----------------------------------------------
 

@@ -125,6 +125,29 @@ def test_restart_with_a_stored_token_needs_no_discovery_with_a_calendar_url(h, p
     assert methods(proxy) == ["REPORT"]
 
 
+def test_objects_that_cannot_match_are_not_parsed(h, monkeypatch):
+    import connectors.caldav.calendar as module
+    from daemon.interest import Interest
+
+    interest = Interest.from_keywords(["interview"])
+    h.add_source_event(event("iv@acme.example", 10))
+    dentist = h.add_source_event(event("d@x.example", 11, "Dentist"))
+    parsed = []
+    real = module.parse_ics
+    monkeypatch.setattr(module, "parse_ics", lambda *a, **kw: parsed.append(a[1]) or real(*a, **kw))
+    cal = h.make()
+    first = cal.scan(*WINDOW, BERLIN, interest=interest)
+    assert uids(first) == {"iv@acme.example"} and first.total == 2 and len(parsed) == 1
+    h.change_source_event(dentist, event("d@x.example", 12, "Dentist (moved)"))
+    second = cal.scan(*WINDOW, BERLIN, sync_token=first.sync_token, interest=interest)
+    assert not second.full and second.events == [] and second.skipped_uids == {"d@x.example"}
+    assert len(parsed) == 1
+    # another interest: the token is not good for it
+    wider = Interest.from_keywords(["interview", "dentist"])
+    third = cal.scan(*WINDOW, BERLIN, sync_token=second.sync_token, interest=wider)
+    assert third.full and uids(third) == {"iv@acme.example", "d@x.example"}
+
+
 def test_own_writes_are_not_read_back_by_the_next_scan(h, proxy):
     h.add_source_event(event("a@acme.example", 10))
     cal = h.make(url=proxy.url)
@@ -324,7 +347,7 @@ def test_sync_token_the_server_forgot_means_a_full_scan(h):
     h.add_source_event(event("b@acme.example", 11))
     cal = h.make()
     first = scan(cal)
-    window = [h.calendar_url, WINDOW[0].isoformat(), WINDOW[1].isoformat(), "Europe/Berlin"]
+    window = [h.calendar_url, WINDOW[0].isoformat(), WINDOW[1].isoformat(), "Europe/Berlin", "*"]
     state = decode(first.sync_token, window)
     assert state is not None and state.mode == "sync"
     state.marker = "http://radicale.org/ns/sync/0000000000000000"  # long expired
