@@ -462,21 +462,16 @@ def test_check_names_a_permission_the_user_did_not_grant(tmp_path):
         mail_h.close()
 
 
-def test_followup_auth_runs_the_loopback_login_and_keeps_the_token_in_the_keyring(ch, tmp_path, monkeypatch):
+def test_followup_auth_runs_the_loopback_login_and_keeps_the_token_in_the_keyring(
+        ch, tmp_path, monkeypatch, memory_keyring):
     """The installed-app flow end to end: the printed URL, Google's redirect
     to the local port (played by a thread), the code exchanged at the token
     endpoint, the login checked and stored."""
     import threading
     import urllib.request
 
-    import keyring
     from google_auth_oauthlib.flow import Flow
 
-    from tests.unit.test_secrets import MemoryKeyring
-
-    ring = MemoryKeyring()
-    before = keyring.get_keyring()
-    keyring.set_keyring(ring)
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake's token endpoint is plain http
     secrets_file = tmp_path / "client_secret.json"
     secrets_file.write_text(json.dumps({"installed": {
@@ -507,12 +502,9 @@ def test_followup_auth_runs_the_loopback_login_and_keeps_the_token_in_the_keyrin
 
     helper = threading.Thread(target=browser, daemon=True)
     helper.start()
-    try:
-        result = cal.authorize()
-    finally:
-        keyring.set_keyring(before)
+    result = cal.authorize()
     helper.join(5)
     assert "connected to Google" in result and "keyring" in result
-    stored = json.loads(ring.items[(google_auth.SERVICE, "work")])
+    stored = json.loads(memory_keyring.items[(google_auth.SERVICE, "work")])
     assert stored["refresh_token"] == "refresh-from-code-1"
     assert "refresh-from-code-1" not in result
