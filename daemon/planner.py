@@ -22,8 +22,9 @@ Rules that keep the daemon from fighting the user:
     of an interview that vanished from the calendar are put on hold, not
     cancelled. A vanished round still counts in its hiring process, by the
     due time of its call: a later round in the calendar supersedes it as if
-    it were there, and a call it already wrote supersedes the earlier rounds
-    still in the calendar, so one process never gets two calls.
+    it were there, and once it wrote its call or status check it supersedes
+    the earlier rounds still in the calendar, so one process never gets two
+    calls or two status checks.
 """
 
 from __future__ import annotations
@@ -219,6 +220,8 @@ class Held:
 
 def held_rounds(inp: PlanInput, processes: Mapping[str, str],
                 latest: Mapping[str, Interview]) -> Held:
+    """Place the vanished rounds of the processes in the calendar (a
+    withdrawn round is not vanished: it was cancelled or declined)."""
     present = set(processes)
     withdrawn = {interview_id(w.calendar, w.uid, w.event.recurrence_id) for w in inp.withdrawn}
     vanished = [rec for rec in inp.records.values()

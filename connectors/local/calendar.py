@@ -8,7 +8,9 @@ SHA-256 of the file's bytes, so any edit by the user is noticed.
 
 Incremental scans compare each file's (name, mtime_ns, size, inode) with the
 sync token of the previous scan: an unchanged folder costs one directory
-listing and a ``stat`` per file, and only changed files are parsed again.
+listing and a ``stat`` per file, and only changed files are read again. A
+file that cannot match the scan's ``Interest`` (no keyword in a title or
+description) is read but not parsed: only its UIDs are taken from it.
 """
 
 from __future__ import annotations
