@@ -3,7 +3,7 @@
 An event matters to the core only if a keyword appears in its title or
 description (``detection.classify``). Parsing and expanding an event costs
 far more than looking for a few words in its raw text, so a connector that
-reads raw iCalendar data (the local folder) asks ``Interest.may_match``
+reads raw iCalendar data (local folders, CalDAV) asks ``Interest.may_match``
 first and leaves out data that cannot hold an interview.
 
 The test is a superset of detection by construction: each keyword is cut

@@ -36,8 +36,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError, SyncTokenExpired
-from daemon.interest import Interest, raw_uids
 from daemon.icalfiles import build_followup_ics, parse_ics, read_followup_ics
+from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 from daemon.secrets import PasswordAccount
 
