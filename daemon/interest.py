@@ -57,14 +57,14 @@ class Interest:
 
     def may_match(self, data: bytes) -> bool:
         """False only when no event in the iCalendar ``data`` can have a
-        keyword in its title or description. Data that is not UTF-8 or
-        uses quoted-printable (vCalendar 1.0 soft line breaks) is always
-        read: the parser knows better."""
+        keyword in its title or description. Data that is not UTF-8, not
+        iCalendar at all, or uses quoted-printable (vCalendar 1.0 soft line
+        breaks) is always read: the parser reports it or knows better."""
         try:
             text = _norm(_FOLD.sub(b"", data).decode("utf-8-sig"))
         except UnicodeDecodeError:
             return True
-        if "quoted-printable" in text:
+        if "quoted-printable" in text or "begin:v" not in text:
             return True
         for line in _TEXT_LINE.findall(text.replace("\r", "\n")):
             line = _ESCAPE.sub(_unescape, line)

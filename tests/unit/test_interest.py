@@ -135,6 +135,11 @@ def test_quoted_printable_is_always_read():
     assert INTEREST.may_match(data)
 
 
+def test_what_is_not_icalendar_is_always_read():
+    # so that the reader can say what is wrong with it
+    assert INTEREST.may_match(b"shopping list: milk, eggs\n")
+
+
 def test_text_that_is_not_utf8_is_always_read():
     data = _by_hand("Dentist", "", 80, "\r\n").replace(b"Dentist", b"Dentist \xe9")
     assert INTEREST.may_match(data)
