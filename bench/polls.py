@@ -69,6 +69,17 @@ def _engine(root: Path):
     return Engine(settings(config(root / "state.sqlite3", [calendar], [mailbox]), root))
 
 
+def _start(backend, root: Path) -> str:
+    """Start ``backend`` on a fresh world at ``root``: "" or why it cannot run."""
+    root.mkdir()
+    try:
+        local_accounts(root)
+        backend.start(root)
+    except backends.Unavailable as exc:
+        return f"not measured: {exc}"
+    return ""
+
+
 def calendar_rows(cls, tmp: Path, n: int) -> list[Row]:
     backend = cls()
     idle_name = f"requests per idle poll, calendar: {backend.label}"
@@ -80,12 +91,8 @@ def calendar_rows(cls, tmp: Path, n: int) -> list[Row]:
     change_unit = "reads" if local else backend.unit
     unit = f"{backend.unit}/poll"
     root = tmp / f"calendar-{cls.__name__}"
-    root.mkdir()
-    try:
-        local_accounts(root)
-        backend.start(root)
-    except backends.Unavailable as exc:
-        why = f"not measured: {exc}"
+    why = _start(backend, root)
+    if why:
         return [missing(idle_name, unit, idle_goal, why),
                 missing(change_name, change_unit, change_goal, why)]
     engine = None
@@ -145,12 +152,8 @@ def mailbox_rows(cls, tmp: Path, n: int) -> list[Row]:
              "1 + O(new messages)")
     unit = f"{backend.unit}/poll"
     root = tmp / f"mailbox-{cls.__name__}"
-    root.mkdir()
-    try:
-        local_accounts(root)
-        backend.start(root)
-    except backends.Unavailable as exc:
-        why = f"not measured: {exc}"
+    why = _start(backend, root)
+    if why:
         return [missing(name, unit, goal, why) for name, goal in zip(names, goals)]
     engine = None
     try:
