@@ -37,6 +37,32 @@ def ics_event(uid: str, title: str, start: datetime, minutes: int = 60, *, atten
     return "\r\n".join(lines).encode()
 
 
+def config_text(extra: str = "") -> str:
+    """The config of a ``World``: a local calendar folder and a Maildir,
+    relative to the config file; ``extra`` adds sections."""
+    return f"""
+[me]
+name = "Alex Morgan"
+email = "{ME}"
+timezone = "{TZ_NAME}"
+country = "US"
+
+[state]
+path = "state.sqlite3"
+{extra}
+[[calendars]]
+name = "personal"
+type = "local"
+path = "calendar"
+
+[[mailboxes]]
+name = "mail"
+type = "maildir"
+drafts = "Mail/Drafts"
+inbox = "Mail/INBOX"
+"""
+
+
 class World:
     """The user's calendar folder, mail folders and config."""
 
@@ -50,27 +76,7 @@ class World:
             for sub in ("cur", "new", "tmp"):
                 (box / sub).mkdir(parents=True)
         self.config = root / "config.toml"
-        self.config.write_text(f"""
-[me]
-name = "Alex Morgan"
-email = "{ME}"
-timezone = "{TZ_NAME}"
-country = "US"
-
-[state]
-path = "state.sqlite3"
-{extra_config}
-[[calendars]]
-name = "personal"
-type = "local"
-path = "calendar"
-
-[[mailboxes]]
-name = "mail"
-type = "maildir"
-drafts = "Mail/Drafts"
-inbox = "Mail/INBOX"
-""")
+        self.config.write_text(config_text(extra_config))
 
     def add(self, name: str, data: bytes) -> Path:
         path = self.cal / f"{name}.ics"

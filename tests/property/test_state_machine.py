@@ -68,10 +68,9 @@ from daemon.engine import Engine, scan_window
 from daemon.icalout import read_followup_ics
 from daemon.keys import action_key
 from daemon.planner import CALL, NOTE, STATUS, STATUS_CHECK_GRACE, THANK_YOU
+from tests.e2e.world import ME, TZ_NAME, config_text
 
-TZ_NAME = "America/New_York"
 TZ = ZoneInfo(TZ_NAME)
-ME = "me@example.org"
 CALENDAR = "personal"
 # A Monday a week before the end of daylight saving time, three weeks
 # before Thanksgiving: the clock runs across both.
@@ -196,16 +195,7 @@ class SentReply:
     auto: bool
 
 
-CONFIG = """
-[me]
-name = "Alex Morgan"
-email = "me@example.org"
-timezone = "America/New_York"
-country = "US"
-
-[state]
-path = "state.sqlite3"
-
+POLICY = """
 [policy.handwritten_note]
 enabled = {note}
 
@@ -214,17 +204,6 @@ business_day = {call_day}
 
 [policy.status_check]
 days_after_call = {days_after_call}
-
-[[calendars]]
-name = "personal"
-type = "local"
-path = "calendar"
-
-[[mailboxes]]
-name = "mail"
-type = "maildir"
-drafts = "Mail/Drafts"
-inbox = "Mail/INBOX"
 """
 
 # keeps the calendar from ever reading as empty (which would stop the account)
@@ -317,8 +296,8 @@ class FollowupWorld(RuleBasedStateMachine):
     def configure(self, call_day, days_after_call, note):
         """Every number is configurable: shorter ones reach the status
         check within fewer steps."""
-        self.config.write_text(CONFIG.format(call_day=call_day, days_after_call=days_after_call,
-                                             note=str(note).lower()))
+        self.config.write_text(config_text(POLICY.format(
+            call_day=call_day, days_after_call=days_after_call, note=str(note).lower())))
         self.settings = config_module.load(self.config)
         self.engine = Engine(self.settings)
 
