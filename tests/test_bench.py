@@ -19,6 +19,9 @@ KEYS = {"figure", "value", "unit", "goal", "met", "note"}
 #: how a row says why it has no value: a server that cannot start here, or
 #: the shared corpus file that is not next to the repository
 ALLOWED_GAPS = ("not measured:", "skipped:")
+#: figures that may honestly come out below zero: resident memory can shrink
+#: between two checkpoints when the allocator hands pages back
+SIGNED = ("idle `followup run` RSS growth",)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,7 @@ def test_every_figure_has_a_value(rows):
         if row["value"] is None:
             # only a missing server or corpus file may leave a figure empty, with the reason
             assert row["note"].startswith(ALLOWED_GAPS), row
-        else:
+        elif not row["figure"].startswith(SIGNED):
             assert row["value"] >= 0, row
         if row["met"] is not None:
             assert row["value"] is not None, row
