@@ -310,6 +310,10 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
     whose status check is still to come (or still in Drafts) are asked."""
     processes = group_processes(inp.interviews)
     latest = latest_rounds(inp.interviews, processes)
+    rounds: dict[str, list[Interview]] = {}
+    for other in inp.interviews:
+        process = processes[interview_id(other.calendar, other.uid, other.event.recurrence_id)]
+        rounds.setdefault(process, []).append(other)
     queries = []
     for process, iv in sorted(latest.items()):
         mailbox = inp.mailbox_of.get(iv.calendar)
@@ -323,12 +327,12 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
             continue
         if inp.now < iv.end:
             continue
-        addresses = tuple(sorted({p.email for p in iv.interviewers if p.email}))
+        # every round's interviewers and domains count
+        addresses = tuple(sorted({p.email for other in rounds[process]
+                                  for p in (*iv.interviewers, *other.interviewers) if p.email}))
         domains = list(iv.company_domains)
-        for other in inp.interviews:  # every round's interviewers and domains count
-            if processes[interview_id(other.calendar, other.uid, other.event.recurrence_id)] == process:
-                addresses = tuple(sorted({*addresses, *(p.email for p in other.interviewers if p.email)}))
-                domains += [d for d in other.company_domains if d not in domains]
+        for other in rounds[process]:
+            domains += [d for d in other.company_domains if d not in domains]
         if addresses or domains:
             queries.append(ReplyQuery(process, mailbox, addresses, tuple(domains), iv.end))
     return queries

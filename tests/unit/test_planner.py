@@ -370,3 +370,17 @@ def test_a_reply_from_the_company_domain_counts_when_only_an_earlier_round_named
                    people=())
     (query,) = planner.reply_queries(make_input(datetime(2026, 11, 16, 10, tzinfo=TZ), [r1, r2]))
     assert query.domains == ("acme.example",) and query.since == r2.end
+
+
+def test_each_process_asks_for_replies_from_its_own_rounds_only():
+    acme1, acme2 = interview("a1"), interview("a2", title="Onsite - Acme (Backend Engineer)",
+                                              start=datetime(2026, 11, 6, 10, tzinfo=TZ),
+                                              people=(("Kim Poe", "kim@acme.example"),))
+    initech = interview("i1", title="Phone screen - Initech (Engineer)",
+                        start=datetime(2026, 11, 3, 9, tzinfo=TZ),
+                        people=(("Sam Lee", "sam@initech.example"),))
+    queries = planner.reply_queries(make_input(datetime(2026, 11, 16, 10, tzinfo=TZ),
+                                               [acme1, initech, acme2]))
+    found = {q.domains: q.addresses for q in queries}
+    assert found == {("acme.example",): ("bob@acme.example", "jane@acme.example", "kim@acme.example"),
+                     ("initech.example",): ("sam@initech.example",)}
