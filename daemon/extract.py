@@ -38,7 +38,8 @@ PARENS = re.compile(r"[(\[]([^)\]]{1,80})[)\]]")
 
 
 def _clean(part: str) -> str:
-    part = "".join(c for c in part if unicodedata.category(c)[0] != "C")
+    if not part.isprintable():  # printable: no control or format character to drop
+        part = "".join(c for c in part if unicodedata.category(c)[0] != "C")
     return part.strip(" \t-–—|:,.;\"'")
 
 

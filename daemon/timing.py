@@ -29,6 +29,9 @@ class BusinessDays:
     def __init__(self, holidays: Container[date] = frozenset(), weekend: tuple[int, ...] = (5, 6)):
         self.holidays = holidays
         self.weekend = weekend
+        # answers so far: a holiday calendar's lookup is slow, and a plan asks
+        # about the same few weeks thousands of times
+        self._known: dict[date, bool] = {}
 
     @classmethod
     def for_country(cls, country: str, subdivision: str = "") -> "BusinessDays":
@@ -39,7 +42,10 @@ class BusinessDays:
         return cls(holidays_pkg.country_holidays(country, subdiv=subdivision or None))
 
     def is_business_day(self, day: date) -> bool:
-        return day.weekday() not in self.weekend and day not in self.holidays
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = day.weekday() not in self.weekend and day not in self.holidays
+        return known
 
     def nth_after(self, day: date, n: int) -> date:
         """Business day ``n`` after ``day``: business day 1 is the first
