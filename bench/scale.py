@@ -28,6 +28,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .child import WARM_PASSES
 from .measure import ROOT, ChildFailed, child_env, run_child
 from .rows import Row, missing
 
@@ -155,7 +156,8 @@ class Run:
             Row(names["peak_small"], round(small["peak_mb"], 1), "MB", "for the growth", None,
                 peak.format(small["base_mb"])),
             Row(names["warm"], round(warm_big, 4), "x", "<= 0.1", warm_big <= 0.1,
-                f"second pass {big['second']:.2f} s after {big['first']:.1f} s; at "
+                f"second pass (median of {WARM_PASSES}) {big['second']:.2f} s after "
+                f"{big['first']:.1f} s; at "
                 f"{self.small:,} events {warm_small:.3f} ({small['second']:.2f} s)"),
         ]
 
