@@ -1,9 +1,8 @@
 """``python -m bench [--quick] [--json PATH] [--only GROUPS] [--profile GROUP]``.
 
 Runs the figure groups, prints one table (notes below it) and, with
-``--json``, writes the same rows as a JSON list. The large planning run
-takes most of the time and one core: it starts first, in the background,
-and the other groups run beside it on the second core.
+``--json``, writes the same rows as a JSON list. The groups run one after
+the other, so that no figure is taken while another group loads the machine.
 """
 
 from __future__ import annotations
@@ -56,23 +55,11 @@ def run(quick: bool, groups: tuple[str, ...] = GROUPS) -> list[Row]:
     """Every selected group; rows in the order of ``GROUPS``."""
     from . import corpus, idle, latency, polls, scale, startup
 
-    modules = {"requests": polls, "corpus": corpus, "idle": idle, "startup": startup,
-               "latency": latency}
+    modules = {"requests": polls, "corpus": corpus, "scale": scale, "idle": idle,
+               "startup": startup, "latency": latency}
     found: dict[str, list[Row]] = {}
-    planning = None
-    if "scale" in groups:
-        planning = scale.Run(quick)
-        try:
-            planning.start()
-        except Exception as exc:  # noqa: BLE001
-            found["scale"], planning = _failed("scale", exc), None
-    if planning is not None:
-        _guarded("scale (small size)", planning.run_small)
     for group in groups:
-        if group in modules:
-            found[group] = _guarded(group, lambda m=modules[group]: m.run(quick))
-    if planning is not None:
-        found["scale"] = _guarded("scale (large size)", planning.finish)
+        found[group] = _guarded(group, lambda m=modules[group]: m.run(quick))
     return [row for group in GROUPS if group in found for row in found[group]]
 
 

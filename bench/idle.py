@@ -196,7 +196,8 @@ def _measure(label: str, root: Path, cycles: int, checkpoint: int, everything: b
     return [Row(ratio_name, ratio, "x", ratio_goal, ratio <= RATIO_GOAL, note),
             Row(growth_name, growth, "MB", growth_goal, growth < GROWTH_LIMIT_MB,
                 f"{first['rss']:.1f} -> {last['rss']:.1f} MB; Python's allocated blocks "
-                f"{first['blocks']:,} -> {last['blocks']:,} ({blocks:+,})")]
+                f"{first['blocks']:,} -> {last['blocks']:,} ({blocks:+,}); urllib3's "
+                f"URL caches {first['url_cache']:,} -> {last['url_cache']:,} of 2,048 entries")]
 
 
 def run(quick: bool) -> list[Row]:

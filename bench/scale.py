@@ -6,10 +6,10 @@ Each size is a vdir of one-event files inside the scan window, 1 in 100 of
 them interviews (two rounds per company), made by ``bench.ics``; each runs
 in a child process of its own (``bench.child plan``), which also generates
 the folder, so the peak resident memory is that of the pass plus the
-interpreter and its libraries. The large size takes minutes: ``start()``
-launches it in the background, so the other groups can use the second
-core meanwhile, and ``finish()`` collects it. The per-event ratio uses the
-CPU time of the passes, which a busy machine disturbs less than wall time.
+interpreter and its libraries. The sizes run one after the other with
+nothing else running: on two cores, another group on the other core slowed
+one size more than the other and the per-event ratio wandered by a third.
+The per-event ratio uses the CPU time of the passes.
 
 The folders live in memory (``/dev/shm``) where there is one: writing and
 deleting 100,000 files on a disk mounted with ``discard`` takes minutes
@@ -19,17 +19,15 @@ cache during the pass anyway).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .child import WARM_PASSES
-from .measure import ROOT, ChildFailed, child_env, run_child
+from .measure import ChildFailed, run_child
 from .rows import Row, missing
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=timezone.utc)
@@ -41,10 +39,15 @@ MEMORY_FOLDER = Path("/dev/shm")
 TIMEOUT = 1200  # seconds the large size may take before it is given up
 
 
+def _base() -> Path | None:
+    """The tmpfs to put the folders in, if the system has one."""
+    ok = MEMORY_FOLDER.is_dir() and os.access(MEMORY_FOLDER, os.W_OK)
+    return MEMORY_FOLDER if ok else None
+
+
 def scratch() -> Path:
     """A new temporary folder, in memory when the system has a tmpfs for it."""
-    where = MEMORY_FOLDER if MEMORY_FOLDER.is_dir() and os.access(MEMORY_FOLDER, os.W_OK) else None
-    return Path(tempfile.mkdtemp(prefix="followup-bench-", dir=where))
+    return Path(tempfile.mkdtemp(prefix="followup-bench-", dir=_base()))
 
 
 def _args(size: int, root: Path, profile: str | None = None) -> dict:
@@ -62,53 +65,24 @@ def measure(size: int, tmp: Path, profile: str | None = None) -> dict:
 
 
 class Run:
-    """The whole group: the large size in the background, the small one in
-    the foreground."""
+    """The group: both sizes, one after the other."""
 
     def __init__(self, quick: bool):
         self.quick = quick
         self.small, self.big = QUICK_SIZES if quick else SIZES
-        self.tmp = scratch()
-        self.process: subprocess.Popen | None = None
-        self.small_result: dict | None = None
-        self.small_error = ""
+        self.where = _base() or Path(tempfile.gettempdir())
 
-    def start(self) -> None:
-        """Launch the large size in the background (its output into files,
-        so that it never waits for this process to read a pipe)."""
-        (self.tmp / "big.json").write_text(json.dumps(_args(self.big, self.tmp / "big")))
-        with open(self.tmp / "big.json") as args, open(self.tmp / "big.out", "w") as out, \
-                open(self.tmp / "big.err", "w") as err:
-            self.process = subprocess.Popen([sys.executable, "-m", "bench.child", "plan"],
-                                            stdin=args, stdout=out, stderr=err, cwd=ROOT,
-                                            env=child_env())
-
-    def run_small(self) -> None:
-        """Measure the small size now (while the large one runs)."""
-        try:
-            self.small_result = measure(self.small, self.tmp)
-        except (ChildFailed, OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            self.small_error = f"the child for {self.small:,} events failed: {exc}"
-
-    def finish(self) -> list[Row]:
-        """Wait for the large size and make the rows."""
-        try:
+    def measure(self) -> list[Row]:
+        results = []
+        for size in (self.small, self.big):
+            tmp = scratch()
             try:
-                code = self.process.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                code = self.process.wait()
-            out = (self.tmp / "big.out").read_text()
-            err = (self.tmp / "big.err").read_text()
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        lines = out.strip().splitlines()
-        if code != 0 or not lines:
-            tail = " | ".join(err.strip().splitlines()[-3:])
-            return self.failed(f"the child for {self.big:,} events exited {code}: {tail[-300:]}")
-        if self.small_result is None:
-            return self.failed(self.small_error)
-        return self.rows(self.small_result, json.loads(lines[-1]))
+                results.append(measure(size, tmp))
+            except (ChildFailed, OSError, ValueError, subprocess.TimeoutExpired) as exc:
+                return self.failed(f"the child for {size:,} events failed: {exc}")
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return self.rows(*results)
 
     def names(self) -> dict[str, str]:
         small, big = f"{self.small:,}", f"{self.big:,}"
@@ -144,8 +118,7 @@ class Run:
         return [
             Row(names["ratio"], ratio, "x", f"~1 (<= {LINEAR})", ratio <= LINEAR,
                 f"{what(self.small, small)}; {what(self.big, big)}; wall-time ratio "
-                f"{wall_ratio:.2f} (the sizes run at the same time, one per core; files in "
-                f"{self.tmp.parent})"),
+                f"{wall_ratio:.2f} (files in {self.where})"),
             Row(names["big"], round(big["first"] / self.big * 1000, 3), "ms", "for the ratio",
                 None, f"{cpu[self.big] * 1000:.3f} ms CPU"),
             Row(names["small"], round(small["first"] / self.small * 1000, 3), "ms",
@@ -163,8 +136,5 @@ class Run:
 
 
 def run(quick: bool) -> list[Row]:
-    """The group on its own (both sizes, the large one in the background)."""
-    group = Run(quick)
-    group.start()
-    group.run_small()
-    return group.finish()
+    """The group's rows."""
+    return Run(quick).measure()
