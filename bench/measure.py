@@ -19,20 +19,31 @@ def median(values) -> float:
     return float(statistics.median(values))
 
 
-def rss_mb() -> float:
-    """This process's resident set size now, in MB (``VmRSS``)."""
+def _status_mb(field: str) -> float | None:
+    """A memory line of ``/proc/self/status`` in MB (None where there is none)."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return peak_rss_mb()  # not Linux: the peak is the best there is
+    return None
+
+
+def rss_mb() -> float:
+    """This process's resident set size now, in MB (``VmRSS``)."""
+    now = _status_mb("VmRSS")
+    return peak_rss_mb() if now is None else now  # not Linux: the peak is the best there is
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MB."""
+    """This process's peak resident set size so far, in MB. On Linux the
+    high-water mark of its own memory (``VmHWM``): ``ru_maxrss`` survives
+    ``exec`` and so starts a child at its parent's size."""
+    hwm = _status_mb("VmHWM")
+    if hwm is not None:
+        return hwm
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

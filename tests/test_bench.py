@@ -70,3 +70,19 @@ def test_every_group_is_there(rows):
                  "start-up `followup status`", "heavy modules loaded by `followup --help`",
                  "due time to draft visible"):
         assert part in text, part
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_a_childs_peak_memory_is_its_own():
+    # ru_maxrss survives exec: a child started by a big process would report
+    # its parent's size as its own peak (the 10,000-event plan read 100 MB)
+    script = (
+        "import subprocess, sys\n"
+        "hold = bytearray(200 * 1024 * 1024)\n"
+        "hold[::4096] = b'x' * len(hold[::4096])\n"
+        "code = 'from bench.measure import peak_rss_mb; print(peak_rss_mb())'\n"
+        "print(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,\n"
+        "                     check=True).stdout)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert float(done.stdout) < 100, done.stdout
