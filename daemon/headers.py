@@ -7,8 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
-from email.message import Message
-from email.utils import getaddresses, parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+# The email package is imported where it is used: the mailbox connectors
+# import this module, and checking a config loads them without reading mail.
+if TYPE_CHECKING:
+    from email.message import Message
 
 KEY_HEADER = "X-Followup-Key"
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
@@ -37,6 +41,8 @@ def sender_addresses(msg: Message) -> list[str]:
         header = msg["From"]
         found = [a.addr_spec for a in header.addresses] if header is not None else []
     except Exception:  # a malformed header the policy cannot parse
+        from email.utils import getaddresses
+
         raw = raw_header(msg, "From")
         found = [addr for _, addr in getaddresses([raw])] if raw else []
     return [a.strip().lower() for a in found if a and "@" in a]
@@ -47,6 +53,8 @@ def message_date(msg: Message, mtime: float) -> datetime:
     file's mtime when the header is missing or unparseable."""
     raw = raw_header(msg, "Date")
     if raw:
+        from email.utils import parsedate_to_datetime
+
         try:
             date = parsedate_to_datetime(raw)
         except Exception:

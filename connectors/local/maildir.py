@@ -17,15 +17,11 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import socket
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from email import policy
-from email.message import Message
-from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
@@ -37,6 +33,9 @@ from daemon.headers import (
 )
 
 from .files import etag, sync_folder, write_and_sync
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 #: every file the daemon writes starts with this
 PREFIX = "followup."
@@ -58,6 +57,8 @@ def key_hash(key: str) -> str:
 
 def hostname() -> str:
     """This host's name made safe for a Maildir file name."""
+    import socket  # here: checking a config loads this module, not a mailbox
+
     name = socket.gethostname() or "localhost"
     return name.replace("/", "\\057").replace(":", "\\072")
 
@@ -83,6 +84,9 @@ def read_head(path: Path) -> bytes:
 
 def parse_head(path: Path) -> Message:
     """The headers of the message in ``path``, parsed with ``policy.default``."""
+    from email import policy  # here: most of the email package, not needed to check a config
+    from email.parser import BytesHeaderParser
+
     return BytesHeaderParser(policy=policy.default).parsebytes(read_head(path))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import stat
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -142,7 +143,7 @@ def test_draft_is_stored_with_lf_line_ends(box):
 
 
 def test_hostname_is_sanitized(tmp_path, monkeypatch):
-    monkeypatch.setattr(maildir.socket, "gethostname", lambda: "odd/host:name")
+    monkeypatch.setattr(socket, "gethostname", lambda: "odd/host:name")
     box = mailbox(tmp_path)
     item = box.create_draft(make_draft())
     assert item.ref.endswith(".odd\\057host\\072name:2,D")
