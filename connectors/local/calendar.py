@@ -24,9 +24,9 @@ import re
 import stat
 import tempfile
 import zlib
+from collections.abc import Iterator
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from daemon.connector import Calendar, Context, Option
@@ -201,7 +201,7 @@ class LocalCalendar(Calendar):
         """The digest ``_encode_token`` puts in a token, from the folder as it
         is now; nothing is kept per file, so it costs little more than the
         ``stat`` calls."""
-        return _digest(window, [f"{name}\t{st.st_mtime_ns}\t{st.st_size}\t{st.st_ino}"
+        return _digest(window, [f"{name}\0{st.st_mtime_ns}\0{st.st_size}\0{st.st_ino}\0"
                                 for name, _, st in self._sources()])
 
     def _sources(self) -> Iterator[tuple[str, str, os.stat_result]]:
@@ -504,11 +504,12 @@ def _os_reason(exc: OSError) -> str:
 
 
 def _digest(window: list[str], lines: list[str]) -> str:
-    """A digest of the window and one "name TAB mtime_ns TAB size TAB inode"
-    line per file: equal digests mean not a file was added, removed or
-    changed. Sorts ``lines``."""
+    """A digest of the window and one "name NUL mtime_ns NUL size NUL inode
+    NUL" record per file (NUL is the one character a file name cannot hold):
+    equal digests mean not a file was added, removed or changed. Sorts
+    ``lines``."""
     lines.sort()
-    text = json.dumps(window) + "\n" + "\n".join(lines)
+    text = json.dumps(window) + "\n" + "".join(lines)
     # surrogateescape: a file name that is not valid UTF-8 is still hashed
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
@@ -525,7 +526,7 @@ def _encode_token(window: list[str], table: dict[str, list]) -> str:
     nothing changed skip decoding the table (100,000 entries: half a second)."""
     raw = json.dumps({"w": window, "f": table}, separators=(",", ":"), sort_keys=True)
     packed = base64.urlsafe_b64encode(zlib.compress(raw.encode("utf-8"), 6)).decode("ascii")
-    digest = _digest(window, [f"{n}\t{e[0]}\t{e[1]}\t{e[2]}" for n, e in table.items()])
+    digest = _digest(window, [f"{n}\0{e[0]}\0{e[1]}\0{e[2]}\0" for n, e in table.items()])
     return f"{_TOKEN_PREFIX}{digest}.{packed}"
 
 
