@@ -327,9 +327,9 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
             continue
         if inp.now < iv.end:
             continue
-        # every round's interviewers and domains count
+        # every round's interviewers and domains count (``iv`` is one of them)
         addresses = tuple(sorted({p.email for other in rounds[process]
-                                  for p in (*iv.interviewers, *other.interviewers) if p.email}))
+                                  for p in other.interviewers if p.email}))
         domains = list(iv.company_domains)
         for other in rounds[process]:
             domains += [d for d in other.company_domains if d not in domains]
