@@ -135,7 +135,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
         items: list[dict] = []
         page = None
         while True:
-            answer = self._call(self.service.calendarList().list(pageToken=page),
+            answer = self._call(self._api("calendarList").list(pageToken=page),
                                 "list calendars")
             items.extend(answer.get("items", []))
             page = answer.get("nextPageToken")
@@ -181,7 +181,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
             body = {"summary": self.write_to,
                     "description": "Follow-ups written by interview-followup."}
             try:
-                found = self._call(self.service.calendars().insert(body=body),
+                found = self._call(self._api("calendars").insert(body=body),
                                    f"create the calendar {self.write_to!r}", write=True)["id"]
             except Ambiguous:
                 found = self._find_target(self._calendar_list())  # created after all?
@@ -239,7 +239,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
         items: list[dict] = []
         page = None
         while True:
-            request = self.service.events().list(pageToken=page, maxResults=PAGE_SIZE, **params)
+            request = self._api("events").list(pageToken=page, maxResults=PAGE_SIZE, **params)
             answer = self._call(request, what, expect=(410,) if "syncToken" in params else ())
             items.extend(answer.get("items", []))
             page = answer.get("nextPageToken")
@@ -338,7 +338,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
 
     def _get(self, target: str, event_id: str) -> dict | None:
         try:
-            return self._call(self.service.events().get(calendarId=target, eventId=event_id),
+            return self._call(self._api("events").get(calendarId=target, eventId=event_id),
                               "read a follow-up", expect=(404, 410))
         except ApiStatus:
             return None
@@ -351,7 +351,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
         assert target is not None
         body = _body(event)
         for _ in range(2):
-            request = self.service.events().insert(calendarId=target, body=body,
+            request = self._api("events").insert(calendarId=target, body=body,
                                                    sendUpdates="none")
             try:
                 return _item(self._call(request, "write a follow-up", write=True,
@@ -383,7 +383,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
         return _item(found)
 
     def _replace(self, target: str, body: dict, etag: str, what: str) -> StoredItem:
-        request = self.service.events().update(calendarId=target, eventId=body["id"],
+        request = self._api("events").update(calendarId=target, eventId=body["id"],
                                                body=body, sendUpdates="none")
         request.headers["If-Match"] = etag
         try:
@@ -421,7 +421,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
         if target is None:
             return
         for _ in range(2):
-            request = self.service.events().delete(calendarId=target, eventId=event_id,
+            request = self._api("events").delete(calendarId=target, eventId=event_id,
                                                    sendUpdates="none")
             request.headers["If-Match"] = item.etag
             try:

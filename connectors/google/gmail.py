@@ -91,7 +91,7 @@ class GmailMailbox(GoogleAccount, Mailbox):
 
     def check(self) -> str:
         """One request (the profile): e.g. "Gmail alex@example.org"."""
-        profile = self._call(self.service.users().getProfile(userId="me"), "read the profile")
+        profile = self._call(self._api("users").getProfile(userId="me"), "read the profile")
         require_scopes(self.name, self._login_used, GMAIL_SCOPES)
         return (f"Gmail {profile.get('emailAddress', '?')}: drafts only, replies found from "
                 "message headers")
@@ -100,7 +100,7 @@ class GmailMailbox(GoogleAccount, Mailbox):
 
     def _get_draft(self, draft_id: str) -> dict | None:
         try:
-            return self._call(self.service.users().drafts().get(
+            return self._call(self._api("users", "drafts").get(
                 userId="me", id=draft_id, format="minimal"), "read a draft", expect=(404,))
         except ApiStatus:
             return None
@@ -115,14 +115,14 @@ class GmailMailbox(GoogleAccount, Mailbox):
         page = None
         looked = 0
         while looked < DRAFT_SCAN_LIMIT:
-            answer = self._call(self.service.users().drafts().list(
+            answer = self._call(self._api("users", "drafts").list(
                 userId="me", maxResults=PAGE, pageToken=page), "list drafts")
             for entry in answer.get("drafts", []):
                 looked += 1
                 if entry["id"] in known:
                     continue
                 try:
-                    draft = self._call(self.service.users().drafts().get(
+                    draft = self._call(self._api("users", "drafts").get(
                         userId="me", id=entry["id"], format="metadata"), "read a draft",
                         expect=(404,))
                 except ApiStatus:
@@ -173,7 +173,7 @@ class GmailMailbox(GoogleAccount, Mailbox):
         body = {"message": {"raw": base64.urlsafe_b64encode(draft.raw).decode("ascii")}}
         for _ in range(2):
             try:
-                created = self._call(self.service.users().drafts().create(userId="me", body=body),
+                created = self._call(self._api("users", "drafts").create(userId="me", body=body),
                                      "create a draft", write=True)
                 break
             except Ambiguous:
@@ -201,7 +201,7 @@ class GmailMailbox(GoogleAccount, Mailbox):
             if draft["message"]["id"] != item.etag:
                 raise Conflict(f"{self.name}: draft {item.ref} was changed; left alone")
             try:
-                self._call(self.service.users().drafts().delete(userId="me", id=item.ref),
+                self._call(self._api("users", "drafts").delete(userId="me", id=item.ref),
                            "delete a draft", write=True, expect=(404,))
                 break
             except ApiStatus:
@@ -260,7 +260,7 @@ class GmailMailbox(GoogleAccount, Mailbox):
     def _follow_history(self, data: dict[str, Any]) -> None:
         page = None
         while True:
-            answer = self._call(self.service.users().history().list(
+            answer = self._call(self._api("users", "history").list(
                 userId="me", startHistoryId=data["history_id"], historyTypes=["messageAdded"],
                 maxResults=500, pageToken=page), "read the mailbox history", expect=(404,))
             for record in answer.get("history", []):
@@ -279,14 +279,14 @@ class GmailMailbox(GoogleAccount, Mailbox):
         """Read received mail newest first until it is older than
         ``need_ms`` (with a day's slack: the list is ordered by date, not
         strictly by receive time), at most ``RESCAN_LIMIT`` messages."""
-        profile = self._call(self.service.users().getProfile(userId="me"), "read the profile")
+        profile = self._call(self._api("users").getProfile(userId="me"), "read the profile")
         cutoff = need_ms - DAY_MS
         read = 0
         oldest = None
         page = None
         complete = False
         while read < RESCAN_LIMIT:
-            answer = self._call(self.service.users().messages().list(
+            answer = self._call(self._api("users", "messages").list(
                 userId="me", maxResults=PAGE, pageToken=page), "list messages")
             dates = []
             for entry in answer.get("messages", []):
@@ -308,7 +308,7 @@ class GmailMailbox(GoogleAccount, Mailbox):
     def _remember(self, data: dict[str, Any], msg_id: str) -> dict | None:
         """Read one message's headers into the cache (None if it vanished)."""
         try:
-            message = self._call(self.service.users().messages().get(
+            message = self._call(self._api("users", "messages").get(
                 userId="me", id=msg_id, format="metadata", metadataHeaders=REPLY_HEADERS),
                 "read a message's headers", expect=(404,))
         except ApiStatus:

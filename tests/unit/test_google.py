@@ -141,6 +141,20 @@ def test_idle_poll_is_one_request_per_calendar(ch):
     assert all("syncToken" in q and "timeMin" not in q for _, _, q in ch.fake.log[before:])
 
 
+def test_polls_reuse_the_api_collection(ch, monkeypatch):
+    # googleapiclient builds a collection's methods anew on every
+    # service.events(); made for every poll, an idle daemon grew by megabytes
+    ch.fake.put_event("primary", event("a1", 11))
+    cal = ch.make()
+    token = cal.scan(*WINDOW, BERLIN).sync_token
+    made = []
+    real = cal.service.events
+    monkeypatch.setattr(cal.service, "events", lambda: made.append(1) or real())
+    for _ in range(3):
+        token = cal.scan(*WINDOW, BERLIN, sync_token=token).sync_token
+    assert made == []
+
+
 def test_incremental_scan_sends_all_occurrences_and_removals(ch):
     for day in (4, 11, 18):
         ch.fake.put_event("primary", event(f"w1_{day}", day, iCalUID="weekly@x",
