@@ -46,6 +46,21 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("action", choices=["install", "uninstall", "status"])
     sp.add_argument("--seccomp-only", action="store_true",
                     help="a unit without namespacing, for systems that forbid user namespaces")
+    for name, text in (("include", "count an event as your interview (followup acts on it)"),
+                       ("exclude", "never count an event as your interview")):
+        sp = sub.add_parser(name, help=text)
+        sp.add_argument("what", help="the event's UID, as 'followup plan' shows it; with --title, "
+                                     "a text: every event whose title holds it")
+        sp.add_argument("--title", action="store_true", help="WHAT is a text in the title, not a UID")
+        sp.add_argument("--undo", action="store_true", help="take this decision back")
+    sp = sub.add_parser("answered", help="the company has answered: no status check for this "
+                                         "hiring process")
+    sp.add_argument("process", help="the company (or its process, as 'followup status' shows it)")
+    sp.add_argument("--undo", action="store_true", help="take this decision back")
+    sp = sub.add_parser("not-answered", help="a message taken for the company's answer was none: "
+                                             "the status check comes back")
+    sp.add_argument("message", help="the message's Message-ID, as 'followup plan' or 'status' shows it")
+    sp.add_argument("--undo", action="store_true", help="take this decision back")
     sp = sub.add_parser("demo", help="try it on a sample calendar and mailbox in a temporary folder")
     sp.add_argument("--dir", type=Path, help="build the sample here instead of a temporary folder")
     return p
@@ -163,8 +178,14 @@ def cmd_status(args) -> int:
                 f"; next wake-up {report.when(datetime.fromisoformat(wake), tz)}" if wake else "")
         else:
             daemon = "followup run is not running (followup service status)"
+        import json
+
+        try:
+            maybe = json.loads(state.meta("maybe") or "[]")
+        except ValueError:
+            maybe = []
         print(report.status_text(state.records().values(), state.accounts(), tz,
-                                 datetime.now(timezone.utc), daemon))
+                                 datetime.now(timezone.utc), daemon, maybe, state.verdicts()))
     finally:
         state.close()
     return 0
@@ -223,6 +244,70 @@ def cmd_service(args) -> int:
     return 0
 
 
+def cmd_verdict(args) -> int:
+    """include / exclude / answered / not-answered: the user's own verdicts,
+    kept in the state database and read by the next pass."""
+    from .state import State
+
+    settings = _load(args, holidays=False)
+    kind = args.command.replace("-", "_")
+    state = State(settings.state_path)
+    try:
+        if kind in ("include", "exclude"):
+            target, shown = _event_target(args, state)
+        elif kind == "answered":
+            target = _process_target(args.process, state)
+            shown = f"hiring process {target!r}"
+        else:
+            target = args.message.strip().strip("'\"")
+            shown = f"message {target}"
+        if args.undo:
+            found = state.drop_verdict(kind, target)
+            print(f"{'Took back' if found else 'There was no'} '{args.command}' for {shown}.")
+            return 0 if found else 1
+        state.set_verdict(kind, target, datetime.now(timezone.utc))
+    finally:
+        state.close()
+    effect = {
+        "include": "counts as your interview",
+        "exclude": "is never taken for your interview",
+        "answered": "has its answer: no status check",
+        "not_answered": "is no answer: the status check stays",
+    }[kind]
+    print(f"From the next pass, {shown} {effect}. Undo with 'followup {args.command} --undo'.")
+    return 0
+
+
+def _event_target(args, state) -> tuple[str, str]:
+    what = args.what.strip()
+    if not what:
+        raise ConfigError(f"{args.command}: give an event's UID, or --title and a text")
+    if args.title:
+        return "title:" + what, f"every event whose title holds {what!r}"
+    known = state.db.execute("SELECT 1 FROM events WHERE uid=? LIMIT 1", (what,)).fetchone()
+    if known is None:
+        print(f"Note: no event with UID {what!r} was seen yet; if it exists, the next pass reads it. "
+              "For a text in the title, add --title.", file=sys.stderr)
+    return what, f"the event {what!r}"
+
+
+def _process_target(wanted: str, state) -> str:
+    """The process key the user means: exactly, or the only one whose
+    company starts with what they typed."""
+    from .lang import norm
+
+    processes = sorted({row[0] for row in state.db.execute("SELECT DISTINCT process FROM actions")})
+    if wanted in processes:
+        return wanted
+    key = norm(wanted).strip()
+    matches = [p for p in processes if p.startswith(key)] or [p for p in processes if key in p]
+    if len(matches) == 1:
+        return matches[0]
+    known = ", ".join(repr(p) for p in (matches or processes)) or "none yet"
+    raise ConfigError(f"answered: {'several' if matches else 'no'} hiring processes match {wanted!r} "
+                      f"({'say which' if matches else 'known'}: {known})")
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -230,7 +315,8 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {"plan": cmd_plan, "run": cmd_run, "status": cmd_status, "check": cmd_check,
-            "auth": cmd_auth, "service": cmd_service, "demo": cmd_demo}
+            "auth": cmd_auth, "service": cmd_service, "demo": cmd_demo, "include": cmd_verdict,
+            "exclude": cmd_verdict, "answered": cmd_verdict, "not-answered": cmd_verdict}
 
 
 def main(argv: list[str] | None = None) -> int:

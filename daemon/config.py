@@ -209,7 +209,7 @@ SECTIONS: dict[str, tuple[type, dict[str, Convert]]] = {
 _FIELD_NAMES = {"time": "at"}
 
 ME_KEYS = ("name", "email", "aliases", "timezone", "country", "subdivision", "signature")
-DETECTION_KEYS = ("keywords", "extra_keywords", "exclude", "extra_exclude")
+DETECTION_KEYS = ("keywords", "extra_keywords", "exclude", "extra_exclude", "languages")
 ACCOUNT_KEYS = {"calendars": ("name", "type", "mailbox"), "mailboxes": ("name", "type")}
 
 #: Every key the file may hold, by section (``[[calendars]]``/``[[mailboxes]]``
@@ -413,8 +413,17 @@ class _Reader:
 
     def detection(self, table: dict) -> Detection:
         values = self.values(table, dict.fromkeys(DETECTION_KEYS, _strings), "detection")
+        if "languages" in values:
+            from .lang import codes
+
+            known = codes()
+            wrong = [code for code in values["languages"] if code not in known]
+            if wrong:
+                self.problem("detection.languages", f"no language file for {', '.join(map(repr, wrong))} "
+                             f"(known: {', '.join(known)})")
+                values.pop("languages")
         result = Detection.build(**values)
-        if not result.keywords and "keywords" in values:
+        if result.keywords is not None and not result.keywords and not result.extra_keywords:
             self.problem("detection.keywords", "no keywords left: no event would ever be "
                          "taken for an interview")
         return result

@@ -23,14 +23,14 @@ Rules every implementation follows:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
 
 from .interest import Interest
-from .model import Draft, FollowupEvent, Reply, ScanResult, StoredItem
+from .model import Draft, FollowupEvent, Received, ReplySearch, ScanResult, StoredItem
 
 
 @dataclass(frozen=True)
@@ -159,9 +159,9 @@ class Mailbox(Connector):
         if its etag differs; does nothing if it is already gone."""
 
     @abstractmethod
-    def find_replies(self, addresses: Sequence[str], domains: Sequence[str],
-                     since: datetime) -> list[Reply]:
-        """Messages received at or after ``since`` from any of ``addresses``
-        or from anyone at ``domains`` (lower case), auto-replies excluded:
-        ``Auto-Submitted`` other than ``no``, ``X-Autoreply``,
-        ``X-Autorespond``, ``Precedence: auto_reply``."""
+    def find_replies(self, search: ReplySearch, since: datetime) -> list[Received]:
+        """Received messages dated at or after ``since`` that ``search``
+        asks for, as their header fields: every one of them (a connector
+        may deliver more, never less), each once, never a body, never a
+        draft or sent message. Which of them are answers is the core's
+        judgement (``daemon.answers``), the same for every mailbox."""

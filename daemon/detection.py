@@ -1,29 +1,49 @@
-"""Which calendar events are job interviews, and what we know about them.
+"""Which calendar events are the user's own job interviews.
 
-Pure functions over ``CalendarEvent`` values: no I/O, no clock.
+Evidence is weighed, not a keyword hit taken on trust: words that name an
+interview or a round, signs of a hiring process, an invitation sent
+through a hiring system, a company named in the title. Against it stand
+other meanings of the same words (press, visa, research, reviews, school,
+events, games), signs that the user sits on the hiring side (interview
+kits, feedback forms, debriefs, a candidate named as such, everybody from
+the user's own employer), a declined or cancelled event. Every verdict
+carries its reason in one line, which ``plan`` and ``status`` show.
+
+An event with some evidence but not enough is a *maybe*: it is listed
+with the command that confirms it and nothing is written for it. The user
+has the last word: ``followup include`` / ``exclude`` (``Overrides``) and a
+tag in the calendar (``[followup]`` / ``[no followup]`` in the title, or
+a category of that name).
+
+Pure functions over ``CalendarEvent`` values: no I/O, no clock. The words
+come from the language files in ``daemon/lang``.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
-from . import extract
+from . import domains, people
+from .decision import DecisionReader
+from .extract import Names, Reader, looks_like_person, phone_number, plain_text
+from .lang import Hit, Lexicon, Matcher, norm
 from .model import CalendarEvent, Recipient
 from .settings import Detection
 from .timing import interview_end
 
-# Attendee types that are not people.
-NOT_PEOPLE = {"ROOM", "RESOURCE", "GROUP"}
-# Local parts of addresses that belong to machines, not interviewers.
-ROBOT_LOCAL_PARTS = re.compile(
-    r"^(no-?reply|do-?not-?reply|donotreply|calendar-notification|notifications?|mailer-daemon|bounce)",
-    re.I,
-)
+# Evidence needed: at least this much makes an interview; an event with an
+# interview or round word but less is a maybe.
+ENOUGH = 3
+TEXT_LIMIT = 20_000  # characters of a description weighed
+# Tags that settle the question from inside the calendar.
+INCLUDE_TAG = re.compile(r"\[\s*followup\s*\]|#followup\b", re.I)
+EXCLUDE_TAG = re.compile(r"\[\s*no[\s_-]*followup\s*\]|#no[_-]?followup\b", re.I)
+INCLUDE_CATEGORIES = frozenset({"followup", "interview", "job interview"})
+EXCLUDE_CATEGORIES = frozenset({"no followup", "no-followup", "nofollowup"})
 
 
 @dataclass(frozen=True)
@@ -34,13 +54,15 @@ class Interview:
     event: CalendarEvent
     start: datetime  # in the user's time zone
     end: datetime  # when it is over (all-day: 17:00 local on the last day)
-    matched: str  # the keyword that matched
+    matched: str  # the word that matched
     company: str | None
     position: str | None
     interviewers: tuple[Recipient, ...]
     company_domains: tuple[str, ...]
     decision_by: date | None
     phone: str | None
+    why: str = ""  # the evidence, in one line
+    language: str = ""  # the language its words were in ("" unknown)
 
     @property
     def uid(self) -> str:
@@ -53,116 +75,431 @@ class Interview:
 
 @dataclass(frozen=True)
 class Ignored:
-    """An event that matched an interview keyword but was ruled out."""
+    """An event that looked like an interview but was ruled out, or that
+    the daemon is unsure about (``cause == "unsure"``)."""
 
     calendar: str
     event: CalendarEvent
     matched: str
     reason: str
-    cause: str  # machine-readable: declined, cancelled, excluded, organizer
+    # cancelled, declined, excluded (a configured word), other (another
+    # meaning), interviewer (the user is on the hiring side), organizer,
+    # unsure (maybe an interview), user (excluded by the user)
+    cause: str
 
     @property
     def uid(self) -> str:
         return self.event.uid
 
 
+@dataclass(frozen=True)
+class Overrides:
+    """The user's own verdicts: by UID, or by text in the title."""
+
+    include_uids: frozenset[str] = frozenset()
+    exclude_uids: frozenset[str] = frozenset()
+    include_titles: tuple[str, ...] = ()
+    exclude_titles: tuple[str, ...] = ()
+
+    def verdict(self, event: CalendarEvent) -> tuple[bool, str] | None:
+        """(include?, how) when the user decided about ``event``."""
+        if event.uid in self.exclude_uids:
+            return False, "you excluded it (followup exclude)"
+        if event.uid in self.include_uids:
+            return True, "you included it (followup include)"
+        title = norm(event.title)
+        for text in self.exclude_titles:
+            if norm(text) in title:
+                return False, f"you excluded titles with {text!r} (followup exclude)"
+        for text in self.include_titles:
+            if norm(text) in title:
+                return True, f"you included titles with {text!r} (followup include)"
+        categories = {norm(c).strip() for c in event.categories}
+        if EXCLUDE_TAG.search(event.title) or categories & EXCLUDE_CATEGORIES:
+            return False, "tagged [no followup] in the calendar"
+        if INCLUDE_TAG.search(event.title) or categories & INCLUDE_CATEGORIES:
+            return True, "tagged [followup] in the calendar"
+        return None
+
+
 def _norm(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
+    return norm(text)
 
 
 @lru_cache(maxsize=64)
-def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One regex matching any of ``words`` as whole words (plural endings
-    allowed), longest first so "exit interview" wins over "interview"."""
-    if not words:
-        return None
-    alternatives = sorted({_norm(w) for w in words if w.strip()}, key=len, reverse=True)
-    body = "|".join(re.escape(w).replace(r"\ ", r"[\s_-]+") for w in alternatives)
-    return re.compile(rf"(?<!\w)({body})(?:s|es|e|en|n)?(?!\w)")
+def _word_pattern(words: tuple[str, ...]) -> Matcher:
+    return Matcher({norm(w).strip(): "" for w in words if w.strip()})
 
 
 def find_word(words: tuple[str, ...], text: str) -> str | None:
-    pattern = _word_pattern(tuple(words))
-    if pattern is None or not text:
+    """The first of ``words`` in ``text`` as a whole word (plural endings
+    allowed; a space also matches ``-`` and ``_``), or None."""
+    if not text:
         return None
-    m = pattern.search(_norm(text))
-    return m.group(1) if m else None
+    hit = _word_pattern(tuple(words)).search(norm(text))
+    return hit.word if hit else None
 
 
-def interviewers(event: CalendarEvent, me: frozenset[str]) -> tuple[Recipient, ...]:
-    """Attendees and organizer who are people other than the user."""
-    people = [*event.attendees]
-    if event.organizer is not None:
-        people.insert(0, event.organizer)
-    seen: set[str] = set()
-    found: list[Recipient] = []
-    for person in people:
-        if person.cutype.upper() in NOT_PEOPLE:
-            continue
-        email = (person.email or "").lower() or None
-        if email and (email in me or ROBOT_LOCAL_PARTS.match(email.split("@")[0])):
-            continue
-        ident = email or _norm(person.name)
-        if not ident or ident in seen:
-            continue
-        seen.add(ident)
-        found.append(Recipient(name=person.name.strip(), email=email))
-    return tuple(found)
+@dataclass
+class _Evidence:
+    score: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, weight: int, reason: str) -> None:
+        self.score += weight
+        self.reasons.append(reason)
 
 
-def _declined(event: CalendarEvent, me: frozenset[str]) -> bool:
-    return any(a.email.lower() in me and a.partstat.upper() == "DECLINED" for a in event.attendees if a.email)
+def _inside(hit: Hit, spans: list[Hit]) -> bool:
+    """``hit`` lies within a longer hit of ``spans``."""
+    return any(s.start <= hit.start and hit.end <= s.end and (s.end - s.start) > (hit.end - hit.start)
+               for s in spans)
 
 
-def _organized_by_me_with_guests(event: CalendarEvent, me: frozenset[str]) -> bool:
-    org = event.organizer
-    if org is None or not org.email or org.email.lower() not in me:
-        return False
-    return any(
-        a.cutype.upper() not in NOT_PEOPLE and (a.email or a.name) and (a.email or "").lower() not in me
-        for a in event.attendees
-    )
+class Judge:
+    """Detection for one configuration: compiled once, used for every event."""
+
+    def __init__(self, rules: Detection, me: frozenset[str], tz: ZoneInfo, user_name: str = "",
+                 overrides: Overrides | None = None, month_first: bool = True,
+                 lexicon: Lexicon | None = None):
+        self.rules = rules
+        self.me = me
+        self.tz = tz
+        self.user_name = user_name
+        self.overrides = overrides or Overrides()
+        self.month_first = month_first
+        self.lexicon = lexicon or Lexicon(rules.languages, extra={"interview": rules.extra_keywords})
+        self.reader = Reader(self.lexicon)
+        self.decisions = DecisionReader(self.lexicon)
+
+    # -- the words ------------------------------------------------------------
+
+    @cached_property
+    def _interview_words(self) -> Matcher:
+        if self.rules.keywords is not None:  # the user's own list replaces the languages'
+            return Matcher({norm(k).strip(): "" for k in (*self.rules.keywords, *self.rules.extra_keywords)
+                            if k.strip()})
+        return self.lexicon.matcher("interview")
+
+    @cached_property
+    def _rounds(self) -> Matcher:
+        if self.rules.keywords is not None:
+            return Matcher({})
+        return self.lexicon.matcher("rounds")
+
+    @cached_property
+    def _excluded(self) -> Matcher:
+        return Matcher({norm(w).strip(): "" for w in self.rules.exclude if w.strip()})
+
+    @cached_property
+    def _own_domains(self) -> frozenset[str]:
+        return frozenset(domains.registered(domains.domain_of(a)) for a in self.me
+                         if "@" in a and domains.is_employer(a))
+
+    def interest_terms(self) -> list[str]:
+        """Every text whose presence can make an event worth reading: the
+        interview and round words, the strong signs of a hiring process,
+        the hiring systems' domains, the tags and the user's included
+        titles. ``Interest`` is built from these, so that detection never
+        sees less than it could use."""
+        if self.rules.keywords is not None:
+            words = [*self.rules.keywords, *self.rules.extra_keywords]
+        else:
+            words = [*self.lexicon.words("interview"), *self.lexicon.words("rounds"),
+                     *self.lexicon.words("hiring_strong")]
+        words += [*domains.HIRING_SYSTEMS, *domains.INTERVIEW_VENDORS, "followup", "interview",
+                  *self.overrides.include_titles]
+        return words
+
+    # -- the verdict ----------------------------------------------------------
+
+    def classify(self, event: CalendarEvent, calendar: str) -> Interview | Ignored | None:
+        """An ``Interview``, an ``Ignored`` (ruled out or unsure, with the
+        reason), or None for an event that has nothing to do with interviews."""
+        if "<" in event.description:
+            plain = plain_text(event.description)
+            if plain != event.description:
+                event = replace(event, description=plain)
+        title = norm(event.title)
+        description = norm(event.description[:TEXT_LIMIT])
+        in_title = self._hits(title)
+        in_description = self._hits(description)
+        user = self.overrides.verdict(event)
+        system = self._system(event)
+        strong = self.lexicon.matcher("hiring_strong").search(description) if self.rules.keywords is None else None
+        if not in_title and not in_description and user is None and system is None and strong is None:
+            return None
+        first = (in_title or in_description)
+        matched = first[0].word if first else (system or (strong.word if strong else "followup"))
+
+        def ignored(reason: str, cause: str) -> Ignored:
+            return Ignored(calendar, event, matched, reason, cause)
+
+        if event.status.upper() == "CANCELLED":
+            return ignored("the event is cancelled", "cancelled")
+        if self._declined(event):
+            return ignored("you declined it", "declined")
+        if user is not None:
+            if not user[0]:
+                return ignored(user[1], "user")
+            return self._make_interview(event, calendar, matched, user[1], first)
+
+        excluded = self._excluded.search(title) if self._excluded else None
+        if excluded:
+            return ignored(f"the title contains {excluded.word!r}", "excluded")
+        if self._organized_by_me_with_guests(event):
+            return ignored("you organize it and invited others: you are the interviewer", "organizer")
+        if self.rules.keywords is None:
+            other = self._other_meaning(event, title, description, in_title,
+                                        hiring_proof=system is not None or strong is not None)
+            if other is not None:
+                return ignored(other, "other")
+            side = self._hiring_side(event, title, description)
+            if side is not None:
+                return ignored(side, "interviewer")
+
+        evidence = self._weigh(event, title, description, in_title, in_description, system, strong)
+        if evidence.score >= ENOUGH:
+            return self._make_interview(event, calendar, matched, "; ".join(evidence.reasons), first)
+        if in_title or in_description or system:
+            shown = "; ".join(evidence.reasons) or "nothing else shows a hiring process"
+            return ignored(f"maybe an interview ({shown}); to confirm: followup include {event.uid}",
+                           "unsure")
+        return None
+
+    def _hits(self, text: str) -> list[Hit]:
+        """Interview and round words in ``text``, longest first where they overlap."""
+        if not text:
+            return []
+        hits = [*self._interview_words.finditer(text), *self._rounds.finditer(text)]
+        hits = [h for h in hits if not _inside(h, hits)]
+        return sorted(hits, key=lambda h: h.start)
+
+    def _system(self, event: CalendarEvent) -> str | None:
+        """The hiring system or interview vendor an invitation came through."""
+        addresses = [p.email for p in (event.organizer, *event.attendees) if p is not None and p.email]
+        for address in addresses:
+            domain = domains.domain_of(address)
+            if domains.is_hiring_system(domain) or domains.is_vendor(domain):
+                return domains.registered(domain)
+        if "." in event.description:
+            links = re.findall(r"https?://([\w.-]+)", event.description[:TEXT_LIMIT])
+            for host in links:
+                host = host.lower()
+                if domains.is_hiring_system(host) or domains.is_vendor(host):
+                    return domains.registered(host)
+        return None
+
+    def _declined(self, event: CalendarEvent) -> bool:
+        return any(a.email.lower() in self.me and a.partstat.upper() == "DECLINED"
+                   for a in event.attendees if a.email)
+
+    def _organized_by_me_with_guests(self, event: CalendarEvent) -> bool:
+        org = event.organizer
+        if org is None or not org.email or org.email.lower() not in self.me:
+            return False
+        return any(a.cutype.upper() not in people.NOT_PEOPLE and (a.email or a.name)
+                   and (a.email or "").lower() not in self.me for a in event.attendees)
+
+    def _other_meaning(self, event: CalendarEvent, title: str, description: str, in_title: list[Hit],
+                       hiring_proof: bool) -> str | None:
+        """Press, visa, research, reviews, school, events, games: a phrase
+        in the title (or in the description when the title names no
+        interview), unless it is part of the position or of a longer
+        company name ("Riot Games"), or the invitation otherwise proves a
+        hiring process (sent through a hiring system, "thank you for
+        applying") and its description gives no other meaning."""
+        matcher = self.lexicon.matcher("other_meanings")
+        in_description = None
+        for hit in matcher.finditer(description):
+            if not self._in_job_title(description, hit) and not _inside(hit, self._hits(description)):
+                in_description = hit
+                break
+        if hiring_proof and in_description is None:
+            return None
+        for hit in matcher.finditer(title):
+            if _inside(hit, in_title) or self._in_job_title(title, hit):
+                continue
+            return f"{hit.word!r} in the title gives it another meaning"
+        if not in_title and in_description is not None:
+            return f"{in_description.word!r} in the description gives it another meaning"
+        return None
+
+    def _in_job_title(self, text: str, hit: Hit) -> bool:
+        """"Press Relations Lead", "Clinical Practice Manager", "Head of
+        Podcasts": a job-title word within two words either side."""
+        before = text[:hit.start].split()[-2:]
+        after = text[hit.end:].split()[:2]
+        roles = self.lexicon.matcher("role_words")
+        near = " ".join([*before, "|", *after])
+        found = roles.search(near)
+        return found is not None and found.word not in ("data", "product", "security", "support", "sales")
+
+    def _hiring_side(self, event: CalendarEvent, title: str, description: str) -> str | None:
+        """Interview kits, feedback forms, debriefs, holds, a candidate
+        named as such, a Greenhouse scheduling guest, or everybody from the
+        user's own employer: the user is on the hiring side."""
+        anywhere = self.lexicon.matcher("hiring_side")
+        for text, where in ((title, "title"), (description, "description")):
+            for hit in anywhere.finditer(text):
+                if hit.word.endswith(":") and self._names_me(text[hit.end:hit.end + 80]):
+                    continue  # "Candidate: <my name>" is my own interview
+                return f"{hit.word!r} in the {where}: you are on the hiring side"
+        hit = self.lexicon.matcher("hiring_side_titles").search(title)
+        if hit is not None:
+            return f"{hit.word!r} in the title: you are on the hiring side"
+        for person in event.attendees:
+            email = (person.email or "").lower()
+            # Greenhouse's scheduling address is a guest only on interviewers' copies
+            if email.endswith(".greenhouse.io") and not domains.is_robot(email):
+                return "a hiring system's scheduling address is a guest: this is an interviewer's copy"
+        if self._all_colleagues(event):
+            return "the organizer and every guest are from your own employer: you are on the hiring side"
+        org = (event.organizer.email or "").lower() if event.organizer else ""
+        if org and org not in self.me and domains.registered(domains.domain_of(org)) in self._own_domains:
+            return f"{org} of your own employer invited you: a meeting at work, not your application"
+        return None
+
+    def _names_me(self, text: str) -> bool:
+        if not self.user_name:
+            return False
+        first = norm(self.user_name).split()
+        return bool(first) and first[0] in text.split()[:3]
+
+    def _all_colleagues(self, event: CalendarEvent) -> bool:
+        """Everybody on the invitation, the user included, shares the user's
+        employer domain (and there is somebody else)."""
+        if not self._own_domains:
+            return False
+        mine = {a.email.lower() for a in event.attendees if a.email and a.email.lower() in self.me}
+        mine_at_work = {a for a in mine if domains.registered(domains.domain_of(a)) in self._own_domains}
+        if mine and not mine_at_work:
+            return False  # invited at a private address: the user's own application
+        others = [p for p in people.attendees(event, self.me)]
+        if not others:
+            return False
+        return all(p.email and domains.registered(domains.domain_of(p.email)) in self._own_domains
+                   for p in others)
+
+    def _weigh(self, event: CalendarEvent, title: str, description: str, in_title: list[Hit],
+               in_description: list[Hit], system: str | None, strong: Hit | None) -> _Evidence:
+        evidence = _Evidence()
+        interview_words = set(self._interview_words.lang_of) if self.rules.keywords is None else None
+        title_interview = [h for h in in_title if interview_words is None or h.word in interview_words]
+        title_rounds = [h for h in in_title if h not in title_interview]
+        if title_interview:
+            evidence.add(3, f"{title_interview[0].word!r} in the title")
+        elif title_rounds:
+            evidence.add(2, f"{title_rounds[0].word!r} in the title")
+        desc_interview = [h for h in in_description if interview_words is None or h.word in interview_words]
+        if not in_title and desc_interview:
+            evidence.add(2, f"{desc_interview[0].word!r} in the description")
+        elif not in_title and in_description:
+            evidence.add(1, f"{in_description[0].word!r} in the description")
+        if strong is not None:
+            evidence.add(2, f"{strong.word!r} in the description")
+        elif self.rules.keywords is None:
+            spans = [*in_title, *in_description]
+            for text in (title, description):
+                weak = [h for h in self.lexicon.matcher("hiring").finditer(text) if not _inside(h, spans)]
+                if weak:
+                    evidence.add(1, f"{weak[0].word!r} shows a hiring process")
+                    break
+        if system is not None:
+            evidence.add(2, f"sent through {system}")
+        if in_title and not title_interview and self._names_organisation(event, title_rounds):
+            evidence.add(1, "the title names a company")
+        elif not title_interview and (in_title or in_description or strong) and self._invited_by_company(event):
+            evidence.add(1, f"invited by {event.organizer.email}")
+        if strong is None and not title_interview and self.reader.from_description(description, self._names(event))[1]:
+            evidence.add(1, "the description names a position")
+        if not in_title and self._scheduler_title(event):
+            evidence.add(1, "a scheduler's title of two names")
+        return evidence
+
+    def _names_organisation(self, event: CalendarEvent, hits: list[Hit]) -> bool:
+        names = self._names(event)
+        company, _, _ = self.reader.from_title(event.title, names)
+        return company is not None
+
+    def _invited_by_company(self, event: CalendarEvent) -> bool:
+        org = event.organizer
+        return (org is not None and bool(org.email) and org.email.lower() not in self.me
+                and domains.is_employer(org.email)
+                and domains.registered(domains.domain_of(org.email)) not in self._own_domains)
+
+    def _scheduler_title(self, event: CalendarEvent) -> bool:
+        """"Jordan Lee and Sam Ortiz", "Jordan <> Sam", "30 Min Meeting between
+        Riley Chen and Alex Morgan": a scheduler's title of two people."""
+        title = event.title.strip()
+        between = re.search(r"\b(?:between|zwischen|entre|tussen|tra)\s+(.+)$", title, re.I)
+        if between:
+            title = between.group(1)
+        parts = re.split(r"\s+(?:and|und|et|y|en|e|&|<>|x|/|//|\+|meets)\s+", title)
+        names = self._names(event)
+        return len(parts) == 2 and all(looks_like_person(p.strip(" :-")) or names.is_person(p.strip(" :-"))
+                                       for p in parts)
+
+    def _names(self, event: CalendarEvent) -> Names:
+        """The names that are never a company: the people on the invitation
+        (not rooms, groups or team calendars) and the user's own."""
+        persons = people.attendees(event, self.me)
+        employers = [p.email for p in persons if p.email and domains.is_employer(p.email)]
+        return Names.build([p.name for p in persons if p.name], self.user_name, employers)
+
+    # -- what an interview is about --------------------------------------------
+
+    def _make_interview(self, event: CalendarEvent, calendar: str, matched: str, why: str,
+                        hits: list[Hit] | None) -> Interview:
+        names = self._names(event)
+        interviewers = people.interviewers(event, self.me, self.lexicon)
+        company, position, vendor = self.reader.from_title(event.title, names)
+        d_company, d_position = self.reader.from_description(event.description, names)
+        company = company or d_company
+        # a title shortens the position ("Senior ML Engineer"); the
+        # description's sentence names it whole
+        position = d_position or position
+        if company is None:
+            for person in (event.organizer, *event.attendees):
+                if person is not None and person.name:
+                    company = self.reader.from_sender_name(person.name, names)
+                    if company:
+                        break
+        if company is None:
+            company = self.reader.from_signature(event.description, names)
+        found_domains = people.company_domains([p.email for p in interviewers if p.email],
+                                               named=f"{event.title} {company or ''}")
+        if company is None and found_domains:
+            company = (self.reader.spelled_domain(found_domains[0], [event.title, event.description,
+                                                                      *(p.name for p in interviewers)])
+                       or domains.company_from_domain(found_domains[0]))
+        start = event.start.astimezone(self.tz)
+        end = interview_end(event.end, event.all_day, self.tz)
+        language = self._language(hits)
+        return Interview(
+            calendar=calendar, event=event, start=start, end=end, matched=matched,
+            company=company, position=position, interviewers=interviewers,
+            company_domains=found_domains,
+            decision_by=self.decisions.read(event.description, start.date(), self.month_first),
+            phone=phone_number(event.description, event.location),
+            why=why + (f"; run by {vendor}" if vendor else ""),
+            language=language)
+
+    @staticmethod
+    def _language(hits: list[Hit] | None) -> str:
+        counts: dict[str, int] = {}
+        for hit in hits or []:
+            if hit.lang:
+                counts[hit.lang] = counts.get(hit.lang, 0) + 1
+        return max(counts, key=lambda k: counts[k]) if counts else ""
+
+
+@lru_cache(maxsize=8)
+def _judge(rules: Detection, me: frozenset[str], tz: ZoneInfo, user_name: str) -> Judge:
+    return Judge(rules, me, tz, user_name)
 
 
 def classify(event: CalendarEvent, calendar: str, rules: Detection,
-             me: frozenset[str], tz: ZoneInfo) -> Interview | Ignored | None:
-    """An ``Interview``, an ``Ignored`` (matched a keyword, ruled out, with
-    the reason), or None for an event that has nothing to do with interviews."""
-    matched = find_word(rules.keywords, event.title) or find_word(rules.keywords, event.description)
-    if matched is None:
-        return None
-
-    def ignored(reason: str, cause: str) -> Ignored:
-        return Ignored(calendar, event, matched, reason, cause)
-
-    if event.status.upper() == "CANCELLED":
-        return ignored("the event is cancelled", "cancelled")
-    if _declined(event, me):
-        return ignored("you declined it", "declined")
-    excluded = find_word(rules.exclude, event.title)
-    if excluded:
-        return ignored(f"the title contains {excluded!r}", "excluded")
-    if _organized_by_me_with_guests(event, me):
-        return ignored("you organize it and invited others: you are the interviewer", "organizer")
-
-    people = interviewers(event, me)
-    company, position = extract.company_and_position(event.title, rules.keywords,
-                                                     [p.name for p in people])
-    domains = extract.company_domains([p.email for p in people if p.email])
-    if company is None and domains:
-        company = extract.company_from_domain(domains[0])
-    start = event.start.astimezone(tz)
-    end = interview_end(event.end, event.all_day, tz)
-    return Interview(
-        calendar=calendar,
-        event=event,
-        start=start,
-        end=end,
-        matched=matched,
-        company=company,
-        position=position,
-        interviewers=people,
-        company_domains=domains,
-        decision_by=extract.decision_date(event.description, start.date()),
-        phone=extract.phone_number(event.description, event.location),
-    )
+             me: frozenset[str], tz: ZoneInfo, user_name: str = "") -> Interview | Ignored | None:
+    """``Judge.classify`` for a configuration (its compiled words are kept)."""
+    return _judge(rules, me, tz, user_name).classify(event, calendar)

@@ -7,6 +7,7 @@ reported and skipped, and the others go on.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from collections.abc import Callable
@@ -18,13 +19,14 @@ from zoneinfo import ZoneInfo
 from . import planner, registry
 from .compose import Composer
 from .connector import Calendar, Context, Mailbox
-from .detection import Ignored, Interview, classify
+from .detection import Ignored, Interview, Judge, Overrides
 from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
 from .executor import Applied, Executor
-from .headers import domain_matches
 from .interest import Interest
 from .keys import content_hash
-from .model import CalendarEvent, Problem, Reply
+from .answers import Judge as AnswerJudge
+from .answers import first_answer
+from .model import CalendarEvent, Problem, Reply, ReplySearch
 from .planner import Plan, PlanInput, Record
 from .settings import AccountConfig, Settings
 from .state import State
@@ -43,6 +45,8 @@ AUTH_RETRY = timedelta(hours=1)
 # Interviews older than this have no follow-up left (the latest, a status
 # check after a far decision date, is well inside it).
 CACHE_DAYS = timedelta(days=400)
+# Where 12/11 means December 11.
+MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "FM", "MH", "PW", "CA", "BZ"})
 # A calendar that read as holding at least this many events and now reads
 # as empty is not believed (a broken sync, an unmounted folder).
 EMPTY_BRAKE = 3
@@ -72,13 +76,6 @@ def scan_window(now: datetime, lookback: timedelta, lookahead: timedelta) -> tup
     return day(now - lookback), day(now + lookahead) + timedelta(days=1)
 
 
-def _from(sender: str, addresses: tuple[str, ...], domains: tuple[str, ...]) -> bool:
-    """Whether ``sender`` is one of ``addresses`` or at one of ``domains``
-    (or a subdomain), as the connectors match."""
-    sender = sender.lower()
-    return sender in addresses or domain_matches(sender, set(domains))
-
-
 def connector_context(settings: Settings) -> Context:
     base = settings.source.parent if settings.source else Path.cwd()
     return Context(base_dir=base, state_dir=settings.state_path.parent, user_addresses=settings.me.addresses)
@@ -90,7 +87,11 @@ class Engine:
     def __init__(self, settings: Settings, accept_empty: frozenset[str] = frozenset()):
         self.settings = settings
         self.tz = ZoneInfo(settings.me.timezone)
-        self.interest = Interest.from_keywords(settings.detection.keywords)
+        self.judge = Judge(settings.detection, settings.me.addresses, self.tz, settings.me.name,
+                           month_first=settings.me.country in MONTH_FIRST_COUNTRIES)
+        self.interest = Interest.from_keywords(self.judge.interest_terms())
+        self.answers = AnswerJudge(settings.me.addresses, self.judge.lexicon)
+        self.verdicts: dict[str, dict[str, datetime]] = {}
         self.days = BusinessDays.for_country(settings.me.country, settings.me.subdivision)
         self.composer = Composer.load(settings.me, settings.templates_dir)
         self.state = State(settings.state_path)
@@ -226,7 +227,7 @@ class Engine:
     def _classify(self, event: CalendarEvent, calendar: str, report: PassReport) -> Interview | Ignored | None:
         """``classify``, but an event that trips it is reported, never fatal."""
         try:
-            return classify(event, calendar, self.settings.detection, self.settings.me.addresses, self.tz)
+            return self.judge.classify(event, calendar)
         except Exception as exc:  # noqa: BLE001 - one bad event never stops a scan
             report.problems.append(Problem(event.source or calendar, f"could not be understood: {exc!r}", event.uid))
             return None
@@ -254,32 +255,47 @@ class Engine:
             records=records, replies=replies, mailbox_of=mailbox_of)
 
     def _replies(self, inp: PlanInput, report: PassReport, stopped: set[str]) -> dict[str, Reply]:
-        """The first reply of each process that waits for one. One search per
-        mailbox covers every process; the replies are then sorted out by
-        sender and time. A process whose search could not run goes into
-        ``inp.reply_unknown``: its status check waits, since a reply may exist."""
+        """The first answer of each process that waits for one. One search
+        per mailbox covers every process; ``daemon.answers`` then judges
+        each message for each process from its headers. A process whose
+        search could not run goes into ``inp.reply_unknown``: its status
+        check waits, since an answer may exist."""
         by_mailbox: dict[str, list[planner.ReplyQuery]] = {}
         for q in planner.reply_queries(inp):
             by_mailbox.setdefault(q.mailbox, []).append(q)
         found: dict[str, Reply] = {}
-        for mailbox, queries in by_mailbox.items():
+        for process, made_at in self.verdicts.get("answered", {}).items():
+            found[process] = Reply(sender="", date=made_at, ref="",
+                                   reason="you said the company answered (followup answered)")
+        not_answers = set(self.verdicts.get("not_answered", {}))
+        for mailbox, queries in list(by_mailbox.items()):
+            queries = [q for q in queries if q.process not in found]
+            if not queries:
+                continue
             box = self.mailboxes.get(mailbox)
             if box is None or mailbox in stopped:
                 inp.reply_unknown.update(q.process for q in queries)
                 continue
-            addresses = sorted({a for q in queries for a in q.addresses})
-            domains = sorted({d for q in queries for d in q.domains})
+            search = ReplySearch(
+                senders=tuple(sorted({s for q in queries for s in (*q.addresses, *q.domains)})),
+                words=tuple(sorted({w for q in queries for w in (*q.companies, *q.people)
+                                    if len(w) >= 3})),
+                message_ids=tuple(sorted({m for q in queries for m in q.message_ids})))
             try:
-                replies = box.find_replies(addresses, domains, min(q.since for q in queries))
+                received = box.find_replies(search, min(q.since for q in queries))
             except (ConnectorError, OSError) as exc:
                 inp.reply_unknown.update(q.process for q in queries)
                 if not isinstance(exc, ConnectorError) or self._trouble(report, mailbox, exc):
                     stopped.add(mailbox)
                 continue
+            received = [r for r in received if r.ref not in not_answers]
             for q in queries:
-                mine = [r for r in replies if r.date >= q.since and _from(r.sender, q.addresses, q.domains)]
-                if mine:
-                    found[q.process] = min(mine, key=lambda r: r.date)
+                first = first_answer(self.answers, received, q.facts)
+                if first is not None:
+                    msg, verdict = first
+                    found[q.process] = Reply(sender=verdict.sender, date=msg.date,
+                                             subject=msg.get("subject") or "", ref=msg.ref,
+                                             reason=verdict.reason)
         return found
 
     def _adopt(self, inp: PlanInput, executor: Executor) -> None:
@@ -306,6 +322,36 @@ class Engine:
                 self.state.put(rec, inp.now)
                 log.info("%s: took back follow-up %s already in the calendar", name, item.key[:12])
 
+    def _remember_maybes(self, report: PassReport) -> None:
+        """Keep the events detection is unsure about for ``followup status``
+        (written only when the list changed)."""
+        maybe = [{"uid": i.uid, "title": i.event.title[:200], "start": i.event.start.isoformat(),
+                  "reason": i.reason[:400]}
+                 for i in sorted(report.ignored, key=lambda i: (i.event.start, i.uid)) if i.cause == "unsure"]
+        text = json.dumps(maybe[:100], ensure_ascii=False, sort_keys=True)
+        if self.state.meta("maybe") != text:
+            self.state.set_meta("maybe", text)
+
+    def _read_verdicts(self) -> None:
+        """The user's own verdicts (``followup include`` and friends), read
+        at every pass; detection is rebuilt when they changed."""
+        verdicts = self.state.verdicts()
+        if verdicts == self.verdicts:
+            return
+        self.verdicts = verdicts
+
+        def titles(kind: str) -> tuple[str, ...]:
+            return tuple(t[len("title:"):] for t in sorted(verdicts.get(kind, {})) if t.startswith("title:"))
+
+        def uids(kind: str) -> frozenset[str]:
+            return frozenset(t for t in verdicts.get(kind, {}) if not t.startswith("title:"))
+
+        overrides = Overrides(include_uids=uids("include"), exclude_uids=uids("exclude"),
+                              include_titles=titles("include"), exclude_titles=titles("exclude"))
+        old = self.judge
+        self.judge = Judge(old.rules, old.me, old.tz, old.user_name, overrides, old.month_first, old.lexicon)
+        self.interest = Interest.from_keywords(self.judge.interest_terms(), uids=overrides.include_uids)
+
     # -- the pass ------------------------------------------------------------
 
     def run_pass(self, now: datetime, apply: bool,
@@ -313,6 +359,7 @@ class Engine:
         """Scan every calendar, plan, and apply the actions when ``apply``
         (stopping between two actions once ``should_stop()`` is true)."""
         report = PassReport(now=now, plan=Plan(), interviews=[], ignored=[])
+        self._read_verdicts()
         for name, why in self.broken.items():
             report.account_errors[name] = why
         self._held(report)
@@ -337,6 +384,7 @@ class Engine:
         if apply:
             executor.stopped |= stopped
             report.applied = executor.apply(report.plan.actions, should_stop)
+            self._remember_maybes(report)
         for name in [*self.calendars, *self.mailboxes]:
             if name not in report.account_errors:
                 self.holds.pop(name, None)

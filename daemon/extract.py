@@ -1,188 +1,577 @@
-"""Reading company, position, decision date and phone number out of event
-text. Heuristics over untrusted text: pure functions, no I/O."""
+"""Company, position and phone number, read out of an invitation.
+
+Heuristics over untrusted text, as pure functions. The company comes from
+the title in its common shapes (``Interview with Jane at Acme``, ``Acme:
+Phone Screen``, ``Cloudflare phone screen``, ``Phone screen - Acme Corp
+(Backend Engineer)``, ``Vorstellungsgespräch bei Siemens AG``), never from
+the user's or an attendee's name, a round name or a job level; then from
+the description (``for the Senior Analyst role at Wise``), then from the
+organizer's name (``Acme Recruiting``); the caller falls back to the
+interviewers' mail domain. An interview vendor's name (Karat, HackerRank)
+is never the company: it runs the screen for somebody else.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, timedelta
+from dataclasses import dataclass
+from functools import cached_property
 
-FREE_MAIL = frozenset("""
-gmail.com googlemail.com outlook.com hotmail.com hotmail.co.uk live.com msn.com
-yahoo.com yahoo.co.uk ymail.com icloud.com me.com mac.com aol.com gmx.de gmx.net
-gmx.com web.de t-online.de posteo.de mailbox.org proton.me protonmail.com pm.me
-fastmail.com fastmail.fm hey.com zoho.com yandex.ru yandex.com mail.ru qq.com
-163.com 126.com orange.fr free.fr laposte.net wanadoo.fr sfr.fr libero.it
-""".split())
-# Scheduling and applicant-tracking systems send invites from their own
-# domains; those are not the employer.
-SCHEDULERS = frozenset("""
-google.com calendly.com greenhouse.io greenhouse-mail.io lever.co hire.lever.co
-ashbyhq.com workday.com myworkday.com smartrecruiters.com goodtime.io icims.com
-jobvite.com teamtailor.com personio.de personio.com workable.com zoom.us
-microsoft.com linkedin.com recruitee.com bamboohr.com gem.com
-""".split())
-# Second-level suffixes where the organisation's name is one label further left.
-TWO_PART_SUFFIXES = frozenset("co.uk org.uk ac.uk com.au net.au co.nz co.jp co.in com.br com.mx co.za".split())
+from . import domains
+from .lang import Lexicon, Matcher, norm
 
-ROLE_WORDS = re.compile(
-    r"\b(engineer|developer|manager|designer|analyst|scientist|lead|director|intern|"
-    r"specialist|consultant|architect|product|sales|marketing|senior|junior|staff|principal|"
-    r"head of|vp|officer|associate|administrator|coordinator|recruiter|accountant|"
-    r"entwickler|ingenieur|leiter|ingénieur|développeur|chef|desarrollador|ingeniero|gerente)\b",
-    re.I,
-)
-PREPOSITIONS = re.compile(r"\s(?:at|bei|chez|en|@|with|mit|avec|con)\s", re.I)
-SEPARATORS = re.compile(r"\s+[-–—|/]\s+|:\s+|\s+[–—]|[–—]\s+")
-PARENS = re.compile(r"[(\[]([^)\]]{1,80})[)\]]")
+# Title pieces: " - ", " | ", ": ", " — ", " <> ", " // ", ", "
+SEPARATORS = re.compile(r"\s+[-–—|/]+\s+|:\s+|\s+<>\s+|\s+[–—]|[–—]\s+|\s*\|\s*|,\s+|\s+//\s+")
+PARENS = re.compile(r"[(\[{]([^)\]}]{1,80})[)\]}]")
+# Labels and prefixes that are no part of any name.
+NOISE = re.compile(
+    r"^(?:re|fw|fwd|aw|wg|tr|rv|invitation|updated invitation|invite|confirmed|confirmation|"
+    r"tentative|rescheduled|reminder|updated|new time|canceled|cancelled|external|hold|moved|"
+    r"einladung(?: zum| zur)?|bestätigt|verschoben|neuer termin|convocation|nouvelle date|reporté|"
+    r"invitación|reprogramad[ao]|nuevo horario|uitnodiging(?: voor)?|verplaatst|nieuwe tijd|invito|"
+    r"nuova data|spostato|convite|reagendad[ao]|novo horário)\b[:\s]*", re.I)
+# Job levels, round numbers and generic words that are never a company.
+LEVEL = re.compile(
+    r"^(?:(?:l|e|ic|m|p|t|sde|swe|pm|g|band|grade|level)\s?-?\d{1,2}[a-z]?|"
+    r"(?:round|stage|step|part|phase|session|day|runde|stufe|tour|étape|ronda|etapa|fase|ronde|"
+    r"turno|fase)\s*#?\s*\d{1,2}(?:\s*(?:of|/|von|sur|de|di|van)\s*\d{1,2})?|"
+    r"#?\d+|\d+\s*(?:min|mins|minutes|minute|minuten|h|hr|hrs|hour|hours|stunde|heure|hora|uur|ora)\b.*)$",
+    re.I)
+GENERIC = frozenset(norm(w) for w in (
+    "call", "video call", "phone call", "meeting", "zoom", "zoom meeting", "teams", "microsoft teams",
+    "google meet", "meet", "webex", "phone", "video", "virtual", "remote", "online", "in person",
+    "in-person", "office", "follow up", "follow-up", "chat", "conversation", "discussion", "talk",
+    "intro", "introduction", "session", "sync", "catch up", "coffee", "lunch", "dinner", "tbd", "tba",
+    "you", "me", "candidate", "interviewer", "recruiter", "team", "the team", "hr", "telefon",
+    "telefonat", "gespräch", "termin", "videocall", "visio", "appel", "réunion", "rendez-vous",
+    "llamada", "reunión", "videollamada", "gesprek", "afspraak", "chiamata", "riunione", "chamada",
+    "reunião", "teams meeting", "microsoft teams meeting", "hangout", "google hangouts", "skype",
+    "new time", "rescheduled", "moved", "updated", "neuer termin", "verschoben", "nouvelle date",
+    "reporté", "nuevo horario", "reprogramado", "nieuwe tijd", "verplaatst", "nuova data", "spostato",
+    "novo horário", "reagendado", "persona", "presencial", "remoto", "en línea", "oficina",
+    "présentiel", "distanciel", "en ligne", "kantoor", "op kantoor", "presenza", "in presenza", "sede",
+    "ufficio", "pessoa", "escritório", "büro", "vor ort", "präsenz",
+    "coderpad", "codesignal", "hackerrank", "zoom call", "teams call", "interview", "screen",
+))
+_VENDORS = re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, domains.VENDOR_NAMES), key=len, reverse=True))
+                      + r")(?!\w)")
+AND_SPLIT = re.compile(r"\s+(?:and|und|et|y|en|e|&|<>|x|/|//|\+|meets)\s+", re.I)
+# Requisition and job numbers: "Req 24-118732", "JR-0048213", "Job #04920".
+# What parentheses after a job title hold that is no part of it: places,
+# contract kinds, job numbers ("(CDI, Paris)", "(Kennziffer 2026-118)", "(rif").
+NOT_IN_TITLE = re.compile(r",|\s/\s|\d{3,}|\b(?:rif|ref|req|kennziffer|remote|hybrid|híbrido|hybride|ibrido|"
+                          r"cdi|cdd|full[- ]time|part[- ]time|vollzeit|teilzeit|befristet|festanstellung)\b", re.I)
+REQUISITION_PREFIX = re.compile(r"^(?:(?:req(?:uisition)?|job|jr|id|ref)\.?\s*(?:#|no\.?|nr\.?)?\s*[-:]?\s*)?"
+                                r"[a-z]{0,3}-?\d{4,}[\w-]*\s+", re.I)
+REQUISITION = re.compile(r"^(?:req(?:uisition)?|job|jr|id|ref|r|position|stelle|poste)\.?\s*(?:#|no\.?|nr\.?)?\s*[-:]?\s*[a-z]*\d[\w-]*$",
+                         re.I)
+# A token that is a number of some system: "2026-118", "TT-2026-0457", "2026/DE/118".
+ID_TOKEN = re.compile(r"(?<!\w)[\w/.-]*\d{3,}[\w/.-]*[-/.][\w/.-]*\d[\w/.-]*|(?<!\w)\d{5,}(?!\w)")
+# A street address: "175 Berkeley Street", "Hauptstraße 5".
+ADDRESS = re.compile(r"\b(?:street|st\.|avenue|ave\.?|road|rd\.|blvd|boulevard|lane|drive|way|floor|suite|"
+                     r"stra(?:ß|ss)e|str\.|platz|allee|weg|rue|avenue|calle|avenida|via|viale|piazza|rua|"
+                     r"straat|laan|plein|gracht)\b", re.I)
+COMPANY_SUFFIX = re.compile(
+    r"\b(?:inc|llc|ltd|gmbh|ag|se|sa|sas|sarl|srl|spa|s\.p\.a|bv|nv|plc|corp|corporation|co|"
+    r"company|group|labs?|technologies|technology|tech|systems|software|solutions|bank|"
+    r"holding|holdings|partners|ventures|studios?|games|health|energy|capital|consulting|"
+    r"analytics|robotics|media|pharma|ab|as|oy|kg|ohg|ug)\.?$", re.I)
+_PERSON_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:[-'’][^\W\d_]+)*\.?$")
+_WORD = re.compile(r"[^\s]+")
+_TRAILING = " \t-–—|:,.;\"'!?*#<>"
 
 
-def _clean(part: str) -> str:
+_TAG = re.compile(r"<[^<>]{0,500}>")
+_BLOCK = re.compile(r"<\s*(?:br|/p|p|/li|li|/div|div|/tr|tr|/h\d|/ul|ul|/ol|ol)\b[^<>]{0,200}>", re.I)
+_LOOKS_HTML = re.compile(r"<\s*(?:p|br|div|li|ul|b|i|a|span|strong|em|table|html|body)\b[^<>]*>", re.I)
+
+
+def plain_text(description: str) -> str:
+    """A description as text: calendars also store HTML (Google, Outlook),
+    whose block tags become line ends; anything else is left as it is."""
+    if not _LOOKS_HTML.search(description[:20_000]):
+        return description
+    import html
+
+    text = _BLOCK.sub("\n", description[:100_000])
+    return html.unescape(_TAG.sub("", text))
+
+
+def clean(part: str) -> str:
     if not part.isprintable():  # printable: no control or format character to drop
         part = "".join(c for c in part if unicodedata.category(c)[0] != "C")
-    return part.strip(" \t-–—|:,.;\"'")
+    return part.strip(_TRAILING)
 
 
-def company_and_position(title: str, keywords: tuple[str, ...],
-                         people: list[str]) -> tuple[str | None, str | None]:
-    """Company and position from titles such as ``Interview with X - Acme
-    Corp (Role)``, ``Acme: Phone Screen``, ``Onsite interview — Initech,
-    Product Manager`` or ``Vorstellungsgespräch bei Siemens AG``."""
-    from .detection import find_word  # local import: detection imports this module
-
-    position = None
-    for m in PARENS.finditer(title):
-        inner = _clean(m.group(1))
-        if inner and ROLE_WORDS.search(inner):
-            position = inner
-    title = PARENS.sub(" ", title)
-    person_names = {p.casefold() for p in people if p}
-    company = None
-    rest: list[str] = []
-    for segment in (s for s in (_clean(s) for s in SEPARATORS.split(title)) if s):
-        if find_word(keywords, segment):
-            # "Interview with Jane at Acme": what follows a preposition
-            pieces = PREPOSITIONS.split(" " + segment + " ")
-            for piece in pieces[1:]:
-                piece = _clean(piece)
-                if piece and piece.casefold() not in person_names and not find_word(keywords, piece):
-                    is_with = re.search(r"\s(?:with|mit|avec|con)\s" + re.escape(piece), " " + segment, re.I)
-                    if not is_with or company is None:
-                        company = company or (None if is_with and _looks_like_person(piece) else piece)
-            continue
-        rest.append(segment)
-    for segment in rest:
-        # "Jane from Umbrella Corp"
-        segment = re.split(r"\s(?:from|von|de)\s", segment, maxsplit=1, flags=re.I)[-1]
-        if "," in segment:
-            head, _, tail = segment.partition(",")
-            head, tail = _clean(head), _clean(tail)
-            if ROLE_WORDS.search(tail) and not ROLE_WORDS.search(head):
-                segment, position = head, position or tail
-            elif ROLE_WORDS.search(head) and not ROLE_WORDS.search(tail):
-                segment, position = tail, position or head
-        if ROLE_WORDS.search(segment) and position is None:
-            position = segment
-        elif segment.casefold() not in person_names and company is None:
-            company = segment
-    return company or None, position or None
+def _fold(text: str) -> str:
+    """Lower case with the same length as ``text``, so positions found in
+    it are positions in ``text``."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # "İ" lowers to two characters: keep such ones as they are
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return lowered.replace("’", "'")
 
 
-def _looks_like_person(text: str) -> bool:
+@dataclass(frozen=True)
+class Names:
+    """Names that are never the company: the user's, the attendees'; and
+    the labels of the attendees' mail domains, which are the company's."""
+
+    people: frozenset[str]
+    user: frozenset[str]
+    labels: frozenset[str] = frozenset()
+    parts: frozenset[str] = frozenset()  # each word of the names above
+
+    def in_domain(self, text: str) -> bool:
+        """"Bending Spoons" when somebody writes from bendingspoons.com."""
+        key = re.sub(r"[^\w]", "", norm(text))
+        return bool(key) and any(key == label or (len(key) > 3 and key in label) for label in self.labels)
+
+    def is_person(self, text: str) -> bool:
+        key = norm(text)
+        # a whole name, or one word of it: "with Priya"
+        return key in self.people or key in self.user or key in self.parts
+
+    def starts_with_person(self, text: str) -> bool:
+        """"Stefano Russo Head of Analytics": a known person's name first."""
+        words = norm(text).split()
+        return len(words) > 2 and " ".join(words[:2]) in self.people
+
+    @staticmethod
+    def build(people: list[str], user_name: str, addresses: list[str] = ()) -> "Names":
+        user = {norm(user_name)} | {norm(p) for p in user_name.split() if len(p) > 2} if user_name else set()
+        labels = {domains.registered(domains.domain_of(a)).split(".")[0].replace("-", "")
+                  for a in addresses if a and "@" in a}
+        known = set()
+        for name in people:
+            if name and name.strip():
+                known.add(norm(name).strip())
+                if "," in name:  # "Lefèvre, Hugo" is Hugo Lefèvre
+                    last, _, first = name.partition(",")
+                    known.add(norm(f"{first.strip()} {last.strip()}"))
+                elif len(name.split()) == 2:  # "Russo Stefano" may be Stefano Russo
+                    known.add(norm(" ".join(reversed(name.split()))))
+        parts = {part for name in (*known, *user) for part in name.split()}
+        return Names(frozenset(known), frozenset(user), frozenset(labels), frozenset(parts))
+
+
+HONORIFIC = re.compile(
+    r"^(?:mr|mrs|ms|miss|mx|dr|prof|frau|herr|hr|fr|m|mme|mlle|sr|sra|srta|dhr|mevr|mw|sig|sig\.ra|"
+    r"dott|dott\.ssa|ing|sr\.|d\.|dona|don)\.?\s+\S", re.I)
+ARTICLE = re.compile(r"^(?:the|der|die|das|dem|den|le|la|les|l'|el|los|las|het|de|il|lo|gli|o|os|as|a)\s+(?=\S)",
+                     re.I)
+
+
+def looks_like_person(text: str) -> bool:
+    """"Jordan Lee", "Anne-Marie O'Neil", "Frau Müller": two or three
+    capitalised words (or a title and a name) and nothing that marks a
+    company."""
+    if HONORIFIC.match(text.strip()):
+        return True
     words = text.split()
-    return 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
+    if not 2 <= len(words) <= 3 or COMPANY_SUFFIX.search(text):
+        return False
+    return all(_PERSON_WORD.match(w) and w[:1].isupper() and not w.isupper() for w in words)
 
 
-def company_domains(addresses: list[str]) -> tuple[str, ...]:
-    """Employer domains among the interviewers' addresses, most common first."""
-    counts: dict[str, int] = {}
-    for address in addresses:
-        domain = address.rpartition("@")[2].lower()
-        if not domain or domain in FREE_MAIL or _registered(domain) in SCHEDULERS:
-            continue
-        domain = _registered(domain)
-        counts[domain] = counts.get(domain, 0) + 1
-    return tuple(sorted(counts, key=lambda d: -counts[d]))
+class Reader:
+    """Company and position from titles and descriptions, for the words of
+    a ``Lexicon``'s languages."""
 
+    def __init__(self, lexicon: Lexicon):
+        self.lexicon = lexicon
 
-def _registered(domain: str) -> str:
-    labels = domain.split(".")
-    keep = 3 if ".".join(labels[-2:]) in TWO_PART_SUFFIXES else 2
-    return ".".join(labels[-keep:])
+    @cached_property
+    def _interview_words(self) -> Matcher:
+        return Matcher({**self.lexicon.words("rounds"), **self.lexicon.words("interview"),
+                        **self.lexicon.words("hiring_side_titles")})
 
+    @cached_property
+    def _role(self) -> Matcher:
+        return self.lexicon.matcher("role_words")
 
-def company_from_domain(domain: str) -> str:
-    name = _registered(domain).split(".")[0]
-    return " ".join(w.capitalize() for w in re.split(r"[-_]", name) if w) or domain
+    @cached_property
+    def _prepositions(self) -> dict[str, re.Pattern[str]]:
+        out = {}
+        for key in ("at", "with", "from", "for"):
+            words = sorted(self.lexicon.words(key), key=len, reverse=True)
+            body = "|".join(re.escape(w) for w in words)
+            out[key] = re.compile(rf"(?:^|\s)(?:{body})(?=\s)")
+        return out
 
+    @cached_property
+    def _patterns(self) -> dict[str, list[tuple[re.Pattern[str], bool, str]]]:
+        """Each description pattern compiled, whether it is a label
+        ("Position: {}"), which needs no job-title word in what it finds,
+        and its longest word, without which it cannot match."""
+        out: dict[str, list[tuple[re.Pattern[str], bool, str]]] = {}
+        for key in ("company_patterns", "position_patterns"):
+            compiled = []
+            for pattern in sorted(self.lexicon.words(key), key=len, reverse=True):
+                if pattern.count("{}") != 1:
+                    continue
+                before, after = (re.escape(p).replace(r"\ ", r"\s+") for p in pattern.split("{}"))
+                lead = r"(?<!\w)" if before[:1].isalnum() else ""
+                compiled.append((re.compile(lead + before + r"(?P<x>[^\n]{1,80}?)" + after
+                                            + (r"(?!\w)" if after[-1:].isalnum() else "")
+                                            if after else lead + before + r"(?P<x>[^\n]{1,80})"),
+                                 pattern.rstrip().endswith(":") or ": {}" in pattern or ":{}" in pattern,
+                                 max(pattern.replace("{}", " ").split(), key=len)))
+            out[key] = compiled
+        return out
 
-NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "fourteen": 14, "a couple of": 2, "a few": 3, "couple of": 2, "few": 3,
-}
-MONTHS = {m: i for i, names in enumerate([
-    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
-    ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
-    ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december"),
-], start=1) for m in names}
+    def is_role(self, text: str) -> bool:
+        return self._role.search(norm(text)) is not None
 
-_CUE = r"(?:decision|decide|decided|hear back|hear from us|get back to you|back to you|respond|response|feedback|next steps?|let you know|update you|answer)"
-_NUM = r"(\d{1,3}|" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True)) + ")"
-PERIOD = re.compile(
-    _CUE + r"[^.\n]{0,40}?\b(?:within|in|after)\s+(?:the\s+next\s+)?" + _NUM
-    + r"\s+(business\s+|working\s+)?(days?|weeks?|months?)\b", re.I)
-_MONTH = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-BY_DATE = re.compile(
-    _CUE + r"[^.\n]{0,40}?\b(?:by|before|until|on)\s+(?:\w+day,?\s+)?(?:"
-    + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?"
-    + r"|(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(\d{4}))?"
-    + r"|(\d{4})-(\d{2})-(\d{2}))", re.I)
+    def _is_round(self, text: str) -> bool:
+        """The segment is only interview words ("Final round", "Coding exercise")."""
+        key = norm(text)
+        hit = self._interview_words.search(key)
+        return hit is not None and not key[:hit.start].strip(_TRAILING) and not key[hit.end:].strip(_TRAILING + " ")
 
+    def plausible_company(self, text: str, names: Names) -> bool:
+        text = clean(ARTICLE.sub("", clean(text)))
+        if not text or len(text) > 60 or not any(c.isalpha() for c in text):
+            return False
+        key = norm(text)
+        if key in GENERIC or LEVEL.match(key) or names.is_person(text) or self._is_round(text) \
+                or HONORIFIC.match(text) or names.starts_with_person(text):
+            return False
+        if self.is_role(text) and not COMPANY_SUFFIX.search(text):
+            return False
+        if REQUISITION.match(text) or sum(c.isdigit() for c in text) * 2 > len(text.replace(" ", "")):
+            return False
+        if ID_TOKEN.search(text) or ADDRESS.search(text) or "@" in text or "://" in text \
+                or text.count("(") != text.count(")"):
+            return False
+        if any(norm(v) == key for v in domains.VENDOR_NAMES):
+            return False
+        return len(text.split()) <= 6
 
-def decision_date(text: str, interview_day: date) -> date | None:
-    """The date by which the interviewer said they would decide: ``decision
-    within two weeks`` (interview date + period), ``hear back in 10 days``,
-    ``get back to you by December 12`` (the next such date)."""
-    if not text:
-        return None
-    m = BY_DATE.search(text)
-    if m:
-        try:
-            if m.group(7):
-                return date(int(m.group(7)), int(m.group(8)), int(m.group(9)))
-            month = MONTHS[(m.group(1) or m.group(5)).lower()]
-            day = int(m.group(2) or m.group(4))
-            year = m.group(3) or m.group(6)
-            if year:
-                return date(int(year), month, day)
-            found = date(interview_day.year, month, day)
-            return found if found >= interview_day else date(interview_day.year + 1, month, day)
-        except ValueError:
-            pass
-    m = PERIOD.search(text)
-    if m:
-        amount_text, business, unit = m.group(1).lower(), m.group(2), m.group(3).lower()
-        amount = int(amount_text) if amount_text.isdigit() else NUMBER_WORDS[amount_text]
-        if amount > 365:
+    # -- titles -------------------------------------------------------------
+
+    def from_title(self, title: str, names: Names) -> tuple[str | None, str | None, str | None]:
+        """(company, position, vendor) from an event title.
+
+        Candidates for the company are ranked: after "at"/"bei"/"chez"
+        first, then a segment of its own ("Acme: Phone Screen"), then after
+        "with"/"for" or before the interview words ("Cloudflare phone
+        screen"), then after them ("Zweitgespräch SAP") or in parentheses."""
+        title = clean(title)
+        while True:
+            stripped = NOISE.sub("", title, count=1)
+            if stripped == title:
+                break
+            title = stripped
+        position = vendor = None
+        candidates: list[tuple[int, int, str]] = []  # (rank, order, company)
+        for m in PARENS.finditer(title):
+            inner = clean(m.group(1))
+            if not inner:
+                continue
+            if self.is_role(inner) and position is None:
+                position = inner
+            elif self.plausible_company(inner, names) and not looks_like_person(inner):
+                candidates.append((4, len(candidates), inner))
+        title = PARENS.sub(" ", title)
+        if self._two_people(re.sub(r"\s*<>\s*", " <> ", title), names):
+            return None, position, vendor
+        for segment in (clean(s) for s in SEPARATORS.split(title)):
+            if not segment:
+                continue
+            vendor = vendor or self._vendor_in(segment)
+            hit = self._interview_words.search(norm(segment))
+            if hit is None:
+                found, pos = self._standalone(segment, names)
+                position = position or pos
+                if found:
+                    candidates.append((2, len(candidates), found))
+                continue
+            found_ranked, pos = self._around_interview_words(segment, hit.start, hit.end, names)
+            position = position or pos
+            candidates += [(rank, len(candidates) + i, name) for i, (rank, name) in enumerate(found_ranked)]
+        if not candidates:
+            return None, position, vendor
+        company = self.without_team_words(min(candidates)[2])
+        return clean(ARTICLE.sub("", company)), position, vendor
+
+    def _standalone(self, segment: str, names: Names) -> tuple[str | None, str | None]:
+        """(company, position) of a title segment without interview words."""
+        position = None
+        # "Jane from Umbrella Corp"
+        after_from = self._prepositions["from"].split(" " + segment + " ")
+        if len(after_from) > 1:
+            head = clean(after_from[0])
+            one_name = len(head.split()) == 1 and head[:1].isupper() and head[1:].islower() \
+                and re.search(r"\s(?:from|von)\s", " " + segment + " ", re.I) is not None
+            if self._person_ish(head, names) or one_name:
+                segment = clean(after_from[-1])
+        # "Chat with Eleanor Price", "Coffee with Acme": what follows "with"
+        after_with = self._prepositions["with"].split(" " + segment + " ")
+        if len(after_with) > 1:
+            segment = clean(after_with[-1])
+        # "Qonto x Alex Morgan": the part that is not a person
+        parts = [clean(p) for p in AND_SPLIT.split(segment)]
+        if len(parts) == 2:
+            rest = [p for p in parts if not (names.is_person(p) or looks_like_person(p))]
+            if len(rest) == 1:
+                segment = rest[0]
+        segment = self.without_team_words(segment)
+        if "," in segment:
+            head, _, tail = (clean(p) for p in segment.partition(","))
+            if self.is_role(tail) and not self.is_role(head):
+                segment, position = head, tail
+            elif self.is_role(head) and not self.is_role(tail):
+                segment, position = tail, head
+        if self.is_role(segment) and not COMPANY_SUFFIX.search(segment):
+            return None, position or segment
+        if self.plausible_company(segment, names) and not self._two_people(segment, names) \
+                and (not looks_like_person(segment) or names.in_domain(segment)):
+            return segment, position
+        return None, position
+
+    @staticmethod
+    def _person_ish(text: str, names: Names) -> bool:
+        """A known name or a person's shape ("Jane from Umbrella Corp")."""
+        return names.is_person(text) or looks_like_person(text) or (
+            len(text.split()) == 1 and names.is_person(text))
+
+    @cached_property
+    def _team_words(self) -> re.Pattern[str]:
+        words = sorted(self.lexicon.words("team_words"), key=len, reverse=True)
+        body = "|".join(re.escape(w) for w in words)
+        return re.compile(rf"^(?:{body})\s+(?:(?:at|bei|chez|de|en|di|bij|van|da|na|@)\s+)?|\s+(?:{body})$", re.I)
+
+    def without_team_words(self, text: str) -> str:
+        """"Recrutement BlaBlaCar", "Acme Recruiting" -> the company's name."""
+        return clean(self._team_words.sub("", text)) or text
+
+    def _vendor_in(self, segment: str) -> str | None:
+        found = _VENDORS.search(norm(segment))
+        return found.group(0) if found else None
+
+    def _two_people(self, segment: str, names: Names) -> bool:
+        """"Jordan Lee and Sam Ortiz", "Jordan <> Sam": a scheduler's title."""
+        parts = re.split(r"\s+(?:and|und|et|y|en|e|&|<>|x|/|\+)\s+", segment)
+        return len(parts) == 2 and all(names.is_person(p) or looks_like_person(clean(p)) for p in parts)
+
+    def _around_interview_words(self, segment: str, start: int, end: int,
+                                names: Names) -> tuple[list[tuple[int, str]], str | None]:
+        """Ranked company candidates and the position in a segment holding
+        interview words at [start, end) of its normalised form."""
+        folded = norm(segment)
+        if len(folded) != len(segment):  # casefolding changed lengths: work on the folded text
+            segment = folded
+        before, after = segment[:start], segment[end:]
+        found: list[tuple[int, str]] = []
+        position = None
+        # what follows: "at Acme", "with Jane at Acme", "for Backend Engineer"
+        padded = " " + after + " "
+        at = self._prepositions["at"]
+        pieces = at.split(padded)
+        if len(pieces) > 1:
+            candidate = clean(self._cut(pieces[1]))
+            if self.plausible_company(candidate, names):
+                found.append((1, candidate))
+        for key in ("with", "for"):
+            pieces = self._prepositions[key].split(padded)
+            if len(pieces) < 2:
+                continue
+            candidate = clean(self._cut(at.split(pieces[1])[0]))
+            if not candidate:
+                continue
+            if key == "for" and self.is_role(candidate):
+                position = position or candidate
+            elif self.plausible_company(candidate, names) \
+                    and (key == "for" or not looks_like_person(candidate) or COMPANY_SUFFIX.search(candidate)
+                         or names.in_domain(candidate)):
+                found.append((3, candidate))
+        # what follows without a preposition: "Zweitgespräch SAP", "Entretien RH Decathlon"
+        tail = clean(self._cut(after))
+        if tail and tail[:1].isalnum() and not any(p.search(padded) for p in self._prepositions.values()) \
+                and self.plausible_company(tail, names) and not looks_like_person(tail) \
+                and not self._two_people(tail, names):
+            found.append((4, tail))
+        # what comes first: "Cloudflare phone screen", "Gusto onsite"
+        head = clean(before)
+        if head:
+            # "Call w/ Stripe recruiter": what follows "with"
+            head = clean(self._prepositions["with"].split(" " + head + " ")[-1])
+            head = re.sub(r"^(?:your|our|the|a|an|ihr|votre|tu|su|je|uw|il|la|o|a)\s+", "", head, flags=re.I)
+            head = clean(re.sub(r"\s+(?:'s|s)$", "", head))
+            if self.plausible_company(head, names) and not self._two_people(head, names) \
+                    and not self.is_role(head) and (not looks_like_person(head) or names.in_domain(head)):
+                found.append((3, head))
+            elif self.is_role(head) and not position:
+                position = head
+        return found, position
+
+    @staticmethod
+    def _cut(text: str) -> str:
+        """A name ends where a new clause starts: "Acme on Tuesday"."""
+        return re.split(r"\s+(?:on|am|le|el|il|op|em|via|about|regarding|re|to|zum|zur|pour|para|per|"
+                        r"voor|at \d|um|à|a las|alle|às|tomorrow|today|\d{1,2}(?::\d{2})?\s*(?:am|pm|h|uhr))\b",
+                        text, maxsplit=1, flags=re.I)[0]
+
+    # -- descriptions --------------------------------------------------------
+
+    def from_description(self, text: str, names: Names) -> tuple[str | None, str | None]:
+        """(company, position) from phrases such as "for the Senior Analyst
+        role at Wise" or "Position: Data Engineer"."""
+        if not text:
+            return None, None
+        text = unicodedata.normalize("NFC", text[:20_000])
+        folded = _fold(text)
+        company = position = None
+        for pattern, labelled, word in self._patterns["position_patterns"]:
+            if word not in folded:
+                continue
+            for m in pattern.finditer(folded):
+                captured = text[m.start("x"):m.end("x")]
+                lead = pattern.pattern.split("(?P<x>")[0].replace("\\s+", " ").replace("\\", "")
+                lead_word = lead.replace("(?<!w)", "").strip().split(" ")[-1] if lead.strip() else ""
+                if lead_word in ("the", "a", "an", "our") and f" {lead_word} " in f" {_fold(captured)} ":
+                    # "the technical interview for the Staff Data Engineer position": the nearest "the"
+                    captured = captured[_fold(captured).rfind(f" {lead_word} ") + len(lead_word) + 2:]
+                candidate = self._position_text(captured)
+                if candidate and (labelled or self.is_position(candidate)):
+                    position = candidate
+                    break
+            if position:
+                break
+        for pattern, _, word in self._patterns["company_patterns"]:
+            if word not in folded:
+                continue
+            for m in pattern.finditer(folded):
+                candidate = self._company_text(text[m.start("x"):m.end("x")])
+                if candidate and self.plausible_company(candidate, names):
+                    company = candidate
+                    break
+            if company:
+                break
+        return company, position
+
+    def _position_text(self, raw: str) -> str | None:
+        """A position as a sentence names it: up to its end, or to "at",
+        "with" and the like; a job number and a trailing "role" left out."""
+        raw = re.split(r"[.;!?\n]\s|[;!?\n]|\.$|:\s|\s(?:at|with|in|bei|mit|chez|avec|en|con|bij|met|presso|com|"
+                       r"na|no|takes|will|is|are|starts|begins|on|to|and we|where|who|im|in der|au sein|"
+                       r"publiée|publié|pour|para|está|é|est|ist|zijn|sono|within|da|del equipo|dans|nel|nella|"
+                       r"nei|presso|bij|voor)\s",
+                       raw, maxsplit=1)[0]
+        raw = REQUISITION_PREFIX.sub("", clean(raw))
+        raw = PARENS.sub(lambda m: "" if NOT_IN_TITLE.search(m.group(1)) else m.group(0), raw)
+        if raw.count("(") > raw.count(")"):  # "Data Engineer (rif": the sentence ended inside
+            raw = raw[:raw.rfind("(")]
+        raw = re.sub(r"\s+(?:role|position|opening|vacancy|job|stelle|poste|puesto|vacature|ruolo|vaga)$", "",
+                     clean(raw), flags=re.I)
+        raw = re.sub(r"^(?:the|a|an|our|der|die|das|le|la|l'|el|los|de|het|een|il|lo|o|a)\s+", "", raw, flags=re.I)
+        raw = clean(raw)
+        words = raw.split()
+        if not 1 <= len(words) <= 10:
             return None
-        if unit.startswith("week"):
-            return interview_day + timedelta(weeks=amount)
-        if unit.startswith("month"):
-            return interview_day + timedelta(days=30 * amount)
-        if business:
-            day, left = interview_day, amount
-            while left:
-                day += timedelta(days=1)
-                left -= day.weekday() < 5
-            return day
-        return interview_day + timedelta(days=amount)
-    return None
+        return raw
+
+    def is_position(self, text: str) -> bool:
+        """A job title: a job-title word that is more than a qualifier."""
+        modifiers = set(self.lexicon.words("role_modifiers"))
+        return any(hit.word not in modifiers for hit in self._role.finditer(norm(text)))
+
+    @staticmethod
+    def _company_text(raw: str) -> str | None:
+        """The capitalised words at the start of ``raw``: "Wise" of "Wise
+        and we"; connectors are kept between capitalised words ("Bank of
+        America", "Procter & Gamble")."""
+        words = _WORD.findall(raw)
+        kept: list[str] = []
+        for word in words:
+            bare = word.strip(_TRAILING + "()")
+            if not bare:
+                break
+            if bare[:1].isupper() or bare[:1].isdigit():
+                kept.append(bare)
+                if bare != word.rstrip("'’s") and word[-1:] in ".,;:!?)":
+                    break
+            elif kept and bare.lower() in ("&", "and", "of", "de", "du", "des", "van", "von", "der", "den", "y",
+                                           "e", "la", "le", "del", "di", "da", "do"):
+                kept.append(bare)
+            else:
+                break
+            if len(kept) >= 5:
+                break
+        while kept and not (kept[-1][:1].isupper() or kept[-1][:1].isdigit()):
+            kept.pop()
+        name = re.sub(r"['’]s$", "", " ".join(kept))
+        return name or None
+
+    def from_signature(self, text: str, names: Names) -> str | None:
+        """The company in a recruiter's signature line: "Technical Recruiter
+        | Cloudflare", "Talent Acquisition, Liberty Mutual Insurance"."""
+        if not text:
+            return None
+        team = sorted({*self.lexicon.words("team_words"), "recruiter", "recruiting coordinator",
+                       "coordinator", "sourcer", "talent partner", "talent acquisition partner"},
+                      key=len, reverse=True)
+        body = "|".join(re.escape(w) for w in team)
+        pattern = re.compile(rf"^[^\n]{{0,60}}?\b(?:{body})\b[^\n,|()@]{{0,30}}\s*[,|–—·]\s*([^\n,|()@]{{2,60}})$",
+                             re.I)
+        for line in reversed(text[:20_000].splitlines()[-40:]):
+            m = pattern.match(line.strip())
+            if m:
+                candidate = clean(m.group(1))
+                if self.plausible_company(candidate, names) and not looks_like_person(candidate):
+                    return candidate
+        return None
+
+    @staticmethod
+    def spelled_domain(domain: str, texts: list[str]) -> str | None:
+        """The company's name as the texts spell it, for its mail domain:
+        "Tessellate Labs" for tessellatelabs.io, "Liberty Mutual" for
+        libertymutual.com (up to four capitalised words whose letters are
+        the domain's name)."""
+        label = re.sub(r"[^a-z0-9]", "", domains.registered(domain).split(".")[0].lower())
+        if len(label) < 3:
+            return None
+        for text in texts:
+            words = re.findall(r"[A-Za-zÀ-ÿ0-9&'’.-]+", text[:20_000])
+            for i in range(len(words)):
+                joined = ""
+                for j in range(i, min(i + 4, len(words))):
+                    if not (words[j][:1].isupper() or words[j][:1].isdigit()):
+                        break
+                    joined += re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", words[j]).lower())
+                    if joined == label and j > i:
+                        return " ".join(words[i:j + 1]).strip(".-'’")
+                    if not label.startswith(joined):
+                        break
+        return None
+
+    # -- organizers ----------------------------------------------------------
+
+    def from_sender_name(self, display: str, names: Names) -> str | None:
+        """"Acme Recruiting", "Recruiting at Acme", "Acme Talent Team" -> Acme."""
+        display = clean(display)
+        if not display:
+            return None
+        team = self.lexicon.words("team_words")
+        folded = norm(display)
+        words = sorted(team, key=len, reverse=True)
+        body = "|".join(re.escape(w) for w in words)
+        m = re.fullmatch(rf"(.+?)\s+(?:{body})(?:\s+(?:{body}))*", folded) or \
+            re.fullmatch(rf"(?:{body})(?:\s+(?:{body}))*\s+(?:at|@|bei|chez|de|en|di|bij|van|da|na)\s+(.+)", folded)
+        if not m:
+            return None
+        start = m.start(1)
+        candidate = clean(display[start:start + len(m.group(1))]) if len(folded) == len(display) else m.group(1)
+        candidate = re.sub(r"\s+via\s+.*$", "", candidate, flags=re.I)
+        return candidate if self.plausible_company(candidate, names) else None
 
 
 PHONE = re.compile(r"(?<![\w+])(\+?\(?\d[\d\s().\-/]{6,20}\d)(?!\w)")
-PHONE_CUE = re.compile(r"\b(phone|tel|telephone|call|mobile|cell|telefon|téléphone|teléfono)\b|📞", re.I)
-NOT_PHONE_CUE = re.compile(r"\b(meeting id|passcode|password|pin|conference id|id:)", re.I)
+PHONE_CUE = re.compile(r"\b(phone|tel|telephone|call|mobile|cell|telefon|téléphone|teléfono|telefono|"
+                       r"telefoon|telemóvel|celular)\b|📞", re.I)
+NOT_PHONE_CUE = re.compile(r"\b(meeting id|passcode|password|pin|conference id|id:|kenncode|code)", re.I)
 
 
 def phone_number(*texts: str) -> str | None:
@@ -190,7 +579,7 @@ def phone_number(*texts: str) -> str | None:
     any number written in international form."""
     candidates: list[tuple[int, str]] = []
     for text in texts:
-        for line in (text or "").splitlines():
+        for line in (text or "")[:20_000].splitlines():
             if NOT_PHONE_CUE.search(line):
                 continue
             for m in PHONE.finditer(line):

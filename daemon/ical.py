@@ -456,7 +456,7 @@ class _Reader:
         recurrence_id = None
         if one.recurring and rid_key is not None:
             recurrence_id = _utc(rid_prop.dt, self.tz)
-        title, description, location, status, organizer, attendees = fields
+        title, description, location, status, organizer, attendees, categories = fields
         return CalendarEvent(
             uid=one.uid,
             start=start,
@@ -471,6 +471,7 @@ class _Reader:
             attendees=attendees,
             source=self.source,
             warnings=tuple(one.notes),
+            categories=categories,
         )
 
     def _facts(self, component) -> tuple:
@@ -539,6 +540,7 @@ class _Reader:
             _STATUSES.get(status, "CONFIRMED"),
             _person(component.get("ORGANIZER")),
             tuple(p for p in map(_person, _values(component.get("ATTENDEE"))) if p),
+            _categories(component),
         )
 
     def _keep(self, event: CalendarEvent) -> None:
@@ -622,6 +624,16 @@ def _plain(value) -> str:
     if isinstance(value, list):
         value = value[0] if value else None
     return "" if value is None else str(value).strip()
+
+
+def _categories(component) -> tuple[str, ...]:
+    """Every category of every CATEGORIES line."""
+    found: list[str] = []
+    for value in _values(component.get("CATEGORIES")):
+        cats = getattr(value, "cats", None)
+        items = cats if isinstance(cats, list) else [value]
+        found += [str(c).strip() for c in items if str(c).strip()]
+    return tuple(found[:50])
 
 
 def _text(component, name: str) -> str:

@@ -1,17 +1,23 @@
 """What the core looks for in a calendar, so a connector can skip the rest.
 
-An event matters to the core only if a keyword appears in its title or
-description (``detection.classify``). Parsing and expanding an event costs
-far more than looking for a few words in its raw text, so a connector that
-reads raw iCalendar data (local folders, CalDAV) asks ``Interest.may_match``
-first and leaves out data that cannot hold an interview.
+An event matters to the core only if one of detection's trigger texts
+appears in it: an interview or round word, a strong sign of a hiring
+process, a hiring system's domain, a ``[followup]`` tag
+(``Judge.interest_terms``), or its UID is one the user included. Parsing
+and expanding an event costs far more than looking for these in its raw
+text, so a connector that reads raw iCalendar data (local folders,
+CalDAV) asks ``Interest.may_match`` first and leaves out data that cannot
+hold an interview.
 
-The test is a superset of detection by construction: each keyword is cut
+The test is a superset of detection by construction: each term is cut
 where detection lets it vary (spaces, ``_``, ``-``) and all its pieces must
-occur in one SUMMARY or DESCRIPTION line (the only properties detection
-reads), unfolded, unescaped and normalised as detection normalises;
-detection additionally wants whole words in the right order. ``tests/unit/test_interest.py`` checks the superset property
-against ``classify`` on generated calendars.
+occur in one SUMMARY, DESCRIPTION, CATEGORIES, ORGANIZER or ATTENDEE line
+(the only properties detection reads for its triggers), unfolded,
+unescaped and normalised as detection normalises; detection additionally
+wants whole words in the right order. ``tests/unit/test_interest.py``
+checks the superset property against detection on generated calendars.
+A prefix tree of the terms' first pieces finds the few terms worth
+checking in a line in one pass, whatever the number of terms.
 """
 
 from __future__ import annotations
@@ -20,12 +26,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 _SEPARATORS = re.compile(r"[\s_-]+")
 _FOLD = re.compile(rb"(?:\r\n|\r|\n)[ \t]")  # also old Mac files (lone CR)
 _ESCAPE = re.compile(r"\\([\\,;:nN])")
 # a title or description line, in text already case-folded
-_TEXT_LINE = re.compile(r"^(?:summary|description)[;:].*$", re.MULTILINE)
+_TEXT_LINE = re.compile(r"^(?:summary|description|categories|organizer|attendee)[;:].*$", re.MULTILINE)
 _UID_LINE = re.compile(r"^UID(?:;[^:\n]*)?:(.*)$", re.MULTILINE | re.IGNORECASE)
 
 
@@ -43,21 +50,47 @@ def _unescape(match: re.Match) -> str:
 class Interest:
     """The text an event must contain to be worth reading.
 
-    ``keywords`` holds each keyword as its normalised (NFC, case-folded)
-    pieces; a title or description line that lacks a piece of every
-    keyword cannot match.
+    ``keywords`` holds each term as its normalised (NFC, case-folded)
+    pieces; a line that lacks a piece of every term cannot match.
+    ``uids`` are read whatever their text (the user included them).
     """
 
     keywords: tuple[tuple[str, ...], ...]
+    uids: frozenset[str] = frozenset()
 
     @classmethod
-    def from_keywords(cls, keywords: Iterable[str]) -> Interest:
+    def from_keywords(cls, keywords: Iterable[str], uids: Iterable[str] = ()) -> Interest:
         pieces = {tuple(p for p in _SEPARATORS.split(_norm(k)) if p) for k in keywords}
-        return cls(tuple(sorted(p for p in pieces if p)))
+        return cls(tuple(sorted(p for p in pieces if p)), frozenset(uids))
+
+    @cached_property
+    def _by_first(self) -> tuple[re.Pattern[str] | None, dict[str, list[tuple[str, ...]]]]:
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        for pieces in self.keywords:
+            by_first.setdefault(pieces[0], []).append(pieces)
+        if not by_first:
+            return None, by_first
+        from .lang import _trie
+
+        return re.compile("(?=(" + _trie(by_first) + "))"), by_first
+
+    def _line_matches(self, line: str) -> bool:
+        pattern, by_first = self._by_first
+        if pattern is None:
+            return False
+        for m in pattern.finditer(line):
+            found = m.group(1)
+            # the tree gives the longest first piece at a place; shorter
+            # ones starting there are its prefixes
+            for end in range(len(found), 0, -1):
+                for pieces in by_first.get(found[:end], ()):
+                    if all(piece in line for piece in pieces[1:]):
+                        return True
+        return False
 
     def may_match(self, data: bytes) -> bool:
         """False only when no event in the iCalendar ``data`` can have a
-        keyword in its title or description. Data that is not UTF-8, not
+        trigger text where detection looks. Data that is not UTF-8, not
         iCalendar at all, or uses quoted-printable (vCalendar 1.0 soft line
         breaks) is always read: the parser reports it or knows better."""
         try:
@@ -66,17 +99,27 @@ class Interest:
             return True
         if "quoted-printable" in text or "begin:v" not in text:
             return True
-        for line in _TEXT_LINE.findall(text.replace("\r", "\n")):
-            line = _ESCAPE.sub(_unescape, line)
-            if any(all(piece in line for piece in pieces) for pieces in self.keywords):
+        text = text.replace("\r", "\n")
+        for line in _TEXT_LINE.findall(text):
+            if self._line_matches(_ESCAPE.sub(_unescape, line)):
                 return True
+        if self.uids:
+            return any(_ESCAPE.sub(_unescape, m.group(1)).strip() in self._folded_uids
+                       for m in _UID_LINE.finditer(text))
         return False
+
+    @cached_property
+    def _folded_uids(self) -> frozenset[str]:
+        return frozenset(_norm(u) for u in self.uids)
 
     def token(self) -> str:
         """A short text that changes when the interest does: a connector
         that skipped data ties its sync state to it, so a new keyword
         makes it read everything again."""
-        return "|".join(" ".join(pieces) for pieces in self.keywords)
+        import hashlib
+
+        text = "|".join(" ".join(pieces) for pieces in self.keywords) + "#" + "|".join(sorted(self.uids))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def raw_uids(data: bytes) -> set[str]:

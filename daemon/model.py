@@ -46,6 +46,7 @@ class CalendarEvent:
     attendees: tuple[Attendee, ...] = ()
     source: str = ""  # where it was read: file name, href or provider id
     warnings: tuple[str, ...] = ()  # non-fatal problems found while reading it
+    categories: tuple[str, ...] = ()  # CATEGORIES / Outlook categories, as written
 
 
 @dataclass(frozen=True)
@@ -149,9 +150,48 @@ class StoredItem:
 
 @dataclass(frozen=True)
 class Reply:
-    """A message received from the company (never an auto-reply)."""
+    """A message judged to be the company's answer (``daemon.answers``)."""
 
     sender: str  # lower-case address
     date: datetime
     subject: str = ""
     ref: str = ""
+    reason: str = ""  # why it counts, in a few words
+
+
+@dataclass(frozen=True)
+class ReplySearch:
+    """What the core looks for in a mailbox: messages whose From, Sender or
+    Reply-To address is one of ``senders`` or at one of its domains; whose
+    From, Sender or Reply-To display name or Subject holds one of
+    ``words`` (ignoring case); or whose In-Reply-To or References holds
+    one of ``message_ids``. A connector may deliver more than this, never
+    less; ``daemon.answers`` decides what is an answer."""
+
+    senders: tuple[str, ...] = ()  # lower-case addresses and domains
+    words: tuple[str, ...] = ()  # company, interviewer and position names
+    message_ids: tuple[str, ...] = ()  # with angle brackets
+
+    def __bool__(self) -> bool:
+        return bool(self.senders or self.words or self.message_ids)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A received message as its header fields, never its body.
+
+    ``headers`` holds (lower-case name, value) pairs for the names in
+    ``daemon.headers.ANSWER_HEADERS`` that the message has, in its order,
+    values unfolded and with encoded words decoded. ``ref`` is the
+    Message-ID where there is one, else the provider's id; ``date`` is
+    when it was received (or its Date).
+    """
+
+    ref: str
+    date: datetime
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def get(self, name: str) -> str | None:
+        """The first value of header ``name`` (any case), or None."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key == wanted), None)

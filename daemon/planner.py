@@ -118,11 +118,26 @@ class Outcome:
 
 @dataclass(frozen=True)
 class ReplyQuery:
+    """Which mailbox to search for one process's answer, and what is known
+    to judge it by (``daemon.answers.Facts``)."""
+
     process: str
     mailbox: str
     addresses: tuple[str, ...]
     domains: tuple[str, ...]
     since: datetime
+    companies: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+    positions: tuple[str, ...] = ()
+    message_ids: tuple[str, ...] = ()
+
+    @property
+    def facts(self):
+        from .answers import Facts
+
+        return Facts(process=self.process, since=self.since, addresses=self.addresses,
+                     domains=self.domains, companies=self.companies, people=self.people,
+                     positions=self.positions, message_ids=self.message_ids)
 
 
 @dataclass
@@ -296,7 +311,14 @@ def desired(inp: PlanInput, processes: Mapping[str, str], latest: Mapping[str, I
         reason, cause = (superseded, "superseded") if superseded else ("", "")
         reply = inp.replies.get(process)
         if not superseded and reply is not None:
-            reason, cause = f"{reply.sender} replied on {reply.date.astimezone(tz):%Y-%m-%d}", "reply"
+            day = f"{reply.date.astimezone(tz):%Y-%m-%d}"
+            if reply.sender:
+                reason = f"{reply.sender} replied on {day}" + (f" ({reply.reason})" if reply.reason else "")
+            else:
+                reason = f"{reply.reason or 'answered'}, on {day}"
+            if reply.ref:
+                reason += f"; if that was no answer: followup not-answered '{reply.ref}'"
+            cause = "reply"
         if not pol.status_check.enabled:
             reason, cause = off
         to = tuple(p for p in iv.interviewers if p.email)
@@ -314,6 +336,10 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
     for other in inp.interviews:
         process = processes[interview_id(other.calendar, other.uid, other.event.recurrence_id)]
         rounds.setdefault(process, []).append(other)
+    ids_of: dict[str, list[Record]] = {}
+    for rec in inp.records.values():  # the drafts written for each process
+        if rec.message_id and rec.state == "done":
+            ids_of.setdefault(rec.process, []).append(rec)
     queries = []
     for process, iv in sorted(latest.items()):
         mailbox = inp.mailbox_of.get(iv.calendar)
@@ -333,9 +359,22 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
         domains = list(iv.company_domains)
         for other in rounds[process]:
             domains += [d for d in other.company_domains if d not in domains]
-        if addresses or domains:
-            queries.append(ReplyQuery(process, mailbox, addresses, tuple(domains), iv.end))
+        companies = _unique(r.company for r in rounds[process])
+        people = _unique(p.name for r in rounds[process] for p in r.interviewers)
+        positions = _unique(r.position for r in rounds[process])
+        message_ids = tuple(sorted({rec.message_id for rec in ids_of.get(process, ())}))
+        if addresses or domains or companies or message_ids:
+            queries.append(ReplyQuery(process, mailbox, addresses, tuple(domains), iv.end,
+                                      companies, people, positions, message_ids))
     return queries
+
+
+def _unique(values) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values:
+        if value and value.strip() and value.strip() not in out:
+            out.append(value.strip())
+    return tuple(out)
 
 
 # -- deciding ------------------------------------------------------------------

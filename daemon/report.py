@@ -53,6 +53,8 @@ def plan_json(report, tz: ZoneInfo) -> dict:
             "process": report.plan.processes.get(iid),
             "decision_by": iv.decision_by.isoformat() if iv.decision_by else None,
             "matched": iv.matched,
+            "why": iv.why,
+            "language": iv.language,
             "actions": [{
                 "kind": o.kind, "due": _iso(o.due, tz), "state": o.state,
                 "to": list(o.to), "reason": o.reason,
@@ -67,7 +69,8 @@ def plan_json(report, tz: ZoneInfo) -> dict:
         "generated_at": _iso(report.now, tz),
         "timezone": str(tz),
         "interviews": interviews,
-        "ignored": [{"uid": i.uid, "title": i.event.title, "reason": i.reason} for i in report.ignored],
+        "ignored": [{"uid": i.uid, "title": i.event.title, "cause": i.cause, "reason": i.reason}
+                    for i in report.ignored],
         "other_followups": on_hold,
         "problems": [str(p) for p in report.problems],
         "account_errors": report.account_errors,
@@ -92,14 +95,21 @@ def plan_text(report, tz: ZoneInfo) -> str:
         if iv.decision_by:
             facts.append(f"decision by {iv.decision_by:%Y-%m-%d}")
         lines.append("    " + " · ".join(facts))
+        if iv.why:
+            lines.append(f"    why: {_safe(iv.why, 200)}")
         if iv.interviewers:
             people = ", ".join(_safe(f"{p.name} <{p.email}>" if p.email else p.name, 60) for p in iv.interviewers)
             lines.append(f"    interviewers: {people}")
         for o in data_by.get(interview_id(iv.calendar, iv.uid, iv.event.recurrence_id), []):
             lines.append(_outcome_line(o, tz))
-    if report.ignored:
-        lines += ["", f"Ignored ({len(report.ignored)}):"]
-        lines += [f"  {_safe(i.event.title)}: {i.reason}" for i in report.ignored]
+    maybe = [i for i in report.ignored if i.cause == "unsure"]
+    if maybe:
+        lines += ["", f"Maybe interviews, nothing done for them ({len(maybe)}):"]
+        lines += [f"  {when(i.event.start, tz)}  {_safe(i.event.title)}: {_safe(i.reason, 300)}" for i in maybe]
+    ignored = [i for i in report.ignored if i.cause != "unsure"]
+    if ignored:
+        lines += ["", f"Ignored ({len(ignored)}):"]
+        lines += [f"  {_safe(i.event.title)}: {_safe(i.reason, 200)}" for i in ignored]
     known = {interview_id(iv.calendar, iv.uid, iv.event.recurrence_id) for iv in report.interviews}
     others = [o for o in report.plan.outcomes if o.interview not in known]
     if others:
@@ -121,7 +131,8 @@ def _outcome_line(o: Outcome, tz: ZoneInfo) -> str:
 
 
 def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: datetime,
-                daemon: str = "") -> str:
+                daemon: str = "", maybe: list[dict] | None = None,
+                verdicts: dict[str, dict[str, datetime]] | None = None) -> str:
     records = sorted(records, key=lambda r: r.due)
     lines = [daemon, ""] if daemon else []
     lines.append("Accounts:")
@@ -136,10 +147,21 @@ def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: da
     for r in upcoming:
         state = "due now" if r.due <= now else "planned"
         lines.append(f"  {when(r.due, tz)}  {LABELS[r.kind]:<19} {state:<8} {r.recipient or ''}  {_safe(r.process, 50)}")
+    if maybe:
+        lines += ["", f"Maybe interviews, nothing done for them ({len(maybe)}):"]
+        for m in maybe:
+            start = datetime.fromisoformat(m["start"])
+            lines.append(f"  {when(start, tz)}  {_safe(m['title'], 60)}: {_safe(m['reason'], 300)}")
+    decided = [(kind, target) for kind, targets in sorted((verdicts or {}).items()) for target in sorted(targets)]
+    if decided:
+        lines += ["", "Your decisions (take one back with --undo):"]
+        lines += [f"  followup {kind.replace('_', '-')} "
+                  f"{'--title ' + repr(t[6:]) if t.startswith('title:') else repr(t)}"
+                  for kind, t in decided]
     past = [r for r in records if r.state not in ("planned", "pending")]
     lines += ["", f"Done and closed ({len(past)}):"]
     for r in past[-50:]:
-        reason = f"  ({_safe(r.reason, 80)})" if r.reason else ""
+        reason = f"  ({_safe(r.reason, 200)})" if r.reason else ""
         lines.append(f"  {when(r.due, tz)}  {LABELS[r.kind]:<19} {r.state:<9} {r.recipient or ''}  {_safe(r.process, 50)}{reason}")
     return "\n".join(lines)
 

@@ -11,12 +11,6 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
-DEFAULT_KEYWORDS = (
-    "interview", "phone screen", "screening call", "technical screen",
-    "onsite", "on-site", "final round", "hiring manager", "recruiter call",
-    "panel", "vorstellungsgespräch", "entretien", "entrevista",
-)
-DEFAULT_EXCLUDE = ("prep", "practice", "mock", "podcast", "press", "exit interview")
 
 
 @dataclass(frozen=True)
@@ -81,16 +75,25 @@ class Policy:
 
 @dataclass(frozen=True)
 class Detection:
-    keywords: tuple[str, ...] = DEFAULT_KEYWORDS
-    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    """What detection reads. ``languages`` None: every language file.
+    ``keywords`` None: the languages' interview and round words, weighed
+    with the rest of the evidence; a tuple replaces them with the user's
+    own words, each enough on its own. ``extra_keywords`` name an
+    interview on their own; ``exclude`` rules out a title holding one."""
+
+    keywords: tuple[str, ...] | None = None
+    extra_keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    languages: tuple[str, ...] | None = None
 
     @staticmethod
-    def build(keywords=None, extra_keywords=(), exclude=None, extra_exclude=()) -> "Detection":
-        kw = tuple(keywords) if keywords is not None else DEFAULT_KEYWORDS
-        ex = tuple(exclude) if exclude is not None else DEFAULT_EXCLUDE
+    def build(keywords=None, extra_keywords=(), exclude=None, extra_exclude=(),
+              languages=None) -> "Detection":
         return Detection(
-            keywords=tuple(k.lower() for k in (*kw, *extra_keywords)),
-            exclude=tuple(e.lower() for e in (*ex, *extra_exclude)),
+            keywords=None if keywords is None else tuple(k.lower() for k in keywords),
+            extra_keywords=tuple(k.lower() for k in extra_keywords),
+            exclude=tuple(e.lower() for e in (*(exclude or ()), *extra_exclude)),
+            languages=None if languages is None else tuple(languages),
         )
 
 

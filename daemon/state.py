@@ -72,6 +72,14 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT
 );
+-- the user's own verdicts: include / exclude an event (target: its UID, or
+-- "title:" and a text), answered (target: a process), not_answered (a message)
+CREATE TABLE IF NOT EXISTS verdicts (
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    made_at TEXT NOT NULL,
+    PRIMARY KEY (kind, target)
+);
 """
 
 def _move_tokens(db: sqlite3.Connection) -> None:
@@ -113,6 +121,7 @@ def event_from_json(text: str) -> CalendarEvent:
     d["organizer"] = Attendee(**d["organizer"]) if d["organizer"] else None
     d["attendees"] = tuple(Attendee(**a) for a in d["attendees"])
     d["warnings"] = tuple(d["warnings"])
+    d["categories"] = tuple(d.get("categories") or ())
     return CalendarEvent(**d)
 
 
@@ -242,6 +251,31 @@ class State:
         """name -> (status, message, since, last good pass)."""
         cur = self.db.execute("SELECT name, status, message, since, last_ok FROM accounts")
         return {r[0]: (r[1], r[2], _dt(r[3]), _dt(r[4])) for r in cur}
+
+    # -- the user's verdicts ---------------------------------------------------
+
+    def set_verdict(self, kind: str, target: str, now: datetime) -> None:
+        """Record the user's verdict; the opposite verdict on the same target goes."""
+        opposite = {"include": "exclude", "exclude": "include",
+                    "answered": None, "not_answered": None}[kind]
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            if opposite:
+                self.db.execute("DELETE FROM verdicts WHERE kind=? AND target=?", (opposite, target))
+            self.db.execute("INSERT OR REPLACE INTO verdicts (kind, target, made_at) VALUES (?,?,?)",
+                            (kind, target, _iso(now)))
+
+    def drop_verdict(self, kind: str, target: str) -> bool:
+        """Forget a verdict; False when there was none."""
+        cur = self.db.execute("DELETE FROM verdicts WHERE kind=? AND target=?", (kind, target))
+        return cur.rowcount > 0
+
+    def verdicts(self) -> dict[str, dict[str, datetime]]:
+        """kind -> target -> when the user said so."""
+        out: dict[str, dict[str, datetime]] = {}
+        for kind, target, made_at in self.db.execute("SELECT kind, target, made_at FROM verdicts"):
+            out.setdefault(kind, {})[target] = _dt(made_at)
+        return out
 
     def set_meta(self, key: str, value: str | None) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

@@ -27,22 +27,20 @@ tracker 115621456), so nothing here searches:
   https://developers.google.com/workspace/gmail/api/guides/sync prescribes)
   a bounded re-scan pages through ``messages.list`` newest first until the
   messages are older than needed. What was read is kept in the state file:
-  date, senders, subject and whether it is an automatic reply.
+  the receive time and the answer headers (``daemon.headers.ANSWER_HEADERS``);
+  the core judges them like any other mailbox's.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from email.header import decode_header, make_header
-from email.utils import getaddresses
 from typing import Any
 
 from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict, TransientError
-from daemon.headers import auto_reply
-from daemon.model import Draft, Reply, StoredItem
+from daemon.headers import ANSWER_HEADERS, answer_headers, wanted
+from daemon.model import Draft, Received, ReplySearch, StoredItem
 
 from . import state as statefile
 from .account import GoogleAccount
@@ -50,8 +48,8 @@ from .auth import AUTH_OPTIONS, GMAIL_SCOPES, require_scopes
 from .retry import Ambiguous, ApiStatus, RetryPolicy
 
 KEY_HEADER = "X-Followup-Key"
-REPLY_HEADERS = ["From", "Subject", "Date", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
-                 "Precedence"]
+REPLY_HEADERS = list(ANSWER_HEADERS)
+CACHE_VERSION = 2  # 2: whole answer headers per message (1 kept senders and a verdict)
 NOT_RECEIVED = frozenset({"DRAFT", "SENT", "SPAM", "TRASH"})
 DRAFT_SCAN_LIMIT = 300  # drafts looked at when searching for a lost draft
 RESCAN_LIMIT = 1000  # messages read at most by one re-scan
@@ -84,6 +82,10 @@ class GmailMailbox(GoogleAccount, Mailbox):
 
     def _state(self) -> dict[str, Any]:
         data = statefile.load(self._state_path) or {}
+        if data.get("cache_version") != CACHE_VERSION:  # read the mail again in today's shape
+            data.pop("messages", None)
+            data.pop("covered_since", None)
+            data["cache_version"] = CACHE_VERSION
         for name in ("drafts", "pending", "messages"):
             if not isinstance(data.get(name), dict):
                 data[name] = {}
@@ -217,15 +219,11 @@ class GmailMailbox(GoogleAccount, Mailbox):
 
     # -- replies --------------------------------------------------------------------
 
-    def find_replies(self, addresses: Sequence[str], domains: Sequence[str],
-                     since: datetime) -> list[Reply]:
-        """Received messages from ``addresses`` or ``domains`` (and their
-        subdomains) at or after ``since`` (Gmail's receive time), automatic
-        replies excluded. Looks back at most ``reply_lookback_days``."""
-        wanted = {a.strip().lower() for a in addresses if a and a.strip()}
-        wanted_domains = {d.strip().lower().lstrip("@.").rstrip(".") for d in domains if d}
-        wanted_domains.discard("")
-        if not (wanted or wanted_domains):
+    def find_replies(self, search: ReplySearch, since: datetime) -> list[Received]:
+        """Received messages that ``search`` asks for, at or after ``since``
+        (Gmail's receive time), as their answer headers. Looks back at most
+        ``reply_lookback_days``."""
+        if not search:
             return []
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
@@ -248,13 +246,13 @@ class GmailMailbox(GoogleAccount, Mailbox):
         self._save(data)
         found = []
         for msg_id, entry in cache.items():
-            if entry["x"] or entry["a"] or entry["d"] < _ms(since):
+            if entry["x"] or entry["d"] < _ms(since):
                 continue
-            sender = next((s for s in entry["f"]
-                           if s in wanted or _domain_matches(s, wanted_domains)), None)
-            if sender is not None:
-                found.append(Reply(sender=sender, date=_from_ms(entry["d"]),
-                                   subject=entry["s"], ref=msg_id))
+            headers = tuple((str(k), str(v)) for k, v in entry.get("h", ()))
+            mid = next((v for k, v in headers if k == "message-id"), "")
+            received = Received(ref=mid or msg_id, date=_from_ms(entry["d"]), headers=headers)
+            if wanted(received, search):
+                found.append(received)
         return sorted(found, key=lambda r: (r.date, r.ref))
 
     def _follow_history(self, data: dict[str, Any]) -> None:
@@ -313,13 +311,11 @@ class GmailMailbox(GoogleAccount, Mailbox):
                 "read a message's headers", expect=(404,))
         except ApiStatus:
             return None
-        headers = _headers(message)
+        pairs = [(str(h.get("name", "")), str(h.get("value", "")))
+                 for h in (message.get("payload") or {}).get("headers", []) if isinstance(h, dict)]
         entry = {
             "d": int(message.get("internalDate") or 0),
-            "f": [a.strip().lower() for _, a in getaddresses([headers.get("from", "")])
-                  if "@" in a],
-            "s": _decoded(headers.get("subject", "")),
-            "a": _is_auto_reply(headers),
+            "h": [list(pair) for pair in answer_headers(pairs)],
             "x": bool(NOT_RECEIVED.intersection(message.get("labelIds", []))),
         }
         data["messages"][msg_id] = entry
@@ -332,22 +328,6 @@ def _headers(message: dict) -> dict[str, str]:
     for header in (message.get("payload") or {}).get("headers", []):
         out.setdefault(str(header.get("name", "")).lower(), str(header.get("value", "")))
     return out
-
-
-def _decoded(value: str) -> str:
-    try:
-        return str(make_header(decode_header(value))).strip()
-    except Exception:  # a malformed encoded word: keep the text as it is
-        return value.strip()
-
-
-def _is_auto_reply(headers: dict[str, str]) -> bool:
-    return auto_reply(lambda name: headers.get(name.lower()))
-
-
-def _domain_matches(address: str, domains: set[str]) -> bool:
-    domain = address.rpartition("@")[2].rstrip(".")
-    return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
 def _ms(value: datetime) -> int:

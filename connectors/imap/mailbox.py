@@ -15,7 +15,6 @@ import imaplib
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
@@ -25,7 +24,8 @@ if TYPE_CHECKING:
 
 from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
-from daemon.model import Draft, Reply, StoredItem
+from daemon.headers import wanted
+from daemon.model import Draft, Received, ReplySearch, StoredItem
 from daemon.secrets import PasswordAccount
 
 from . import folders as folder_rules
@@ -96,7 +96,7 @@ class ImapMailbox(PasswordAccount, Mailbox):
         #: (folder, criteria) -> (folder state, UIDs found)
         self._searches: OrderedDict[tuple[str, bytes], tuple[FolderState, list[int]]] = OrderedDict()
         #: (folder, uidvalidity, uid) -> header fields of a possible reply
-        self._headers: OrderedDict[tuple[str, int, int], query.Received | None] = OrderedDict()
+        self._headers: OrderedDict[tuple[str, int, int], Received | None] = OrderedDict()
 
     # -- folders ---------------------------------------------------------------
 
@@ -264,41 +264,32 @@ class ImapMailbox(PasswordAccount, Mailbox):
 
     # -- replies ---------------------------------------------------------------
 
-    def find_replies(self, addresses: Sequence[str], domains: Sequence[str],
-                     since: datetime) -> list[Reply]:
-        """Non-automatic messages in the reply folders from ``addresses`` or
-        from anyone at ``domains`` (and their subdomains) dated at or after
-        ``since``.
+    def find_replies(self, search: ReplySearch, since: datetime) -> list[Received]:
+        """The messages in the reply folders that ``search`` asks for, dated
+        at or after ``since``, as their answer headers.
 
         One EXAMINE per folder; when the folder changed since the same
         search last ran, a SEARCH, and a FETCH of header fields for
         messages not read before.
         """
-        wanted = {a.strip().lower() for a in addresses if a and a.strip()}
-        domains_wanted = query.wanted_domains(domains)
-        if not wanted and not domains_wanted:
+        if not search:
             return []
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
-        criteria = query.replies_criteria(sorted(wanted), sorted(domains_wanted), since)
+        criteria = query.replies_criteria(search, since)
 
-        def search(client: IMAPClient) -> list[Reply]:
-            found: dict[str, Reply] = {}
+        def look(client: IMAPClient) -> list[Received]:
+            found: dict[str, Received] = {}
             for folder in self._reply_folders(client):
-                for ref, header in self._search(client, folder, criteria):
-                    sender = header.sender_in(wanted, domains_wanted)
-                    if sender is None or header.automatic or header.date < since:
-                        continue
-                    reply = Reply(sender=sender, date=header.date, subject=header.subject,
-                                  ref=header.message_id or ref)
-                    found.setdefault(reply.ref, reply)  # the same message in INBOX and All Mail
+                for header in self._search(client, folder, criteria):
+                    if header.date >= since and wanted(header, search):
+                        found.setdefault(header.ref, header)  # the same message in INBOX and All Mail
             return sorted(found.values(), key=lambda r: (r.date, r.ref))
 
-        return self._session.run("looking for replies", search)
+        return self._session.run("looking for replies", look)
 
-    def _search(self, client: IMAPClient, folder: str,
-                criteria: bytes) -> list[tuple[str, query.Received]]:
-        """``(ref, header fields)`` of the messages in ``folder`` matching
+    def _search(self, client: IMAPClient, folder: str, criteria: bytes) -> list[Received]:
+        """The header fields of the messages in ``folder`` matching
         ``criteria``, from the caches where the folder has not changed."""
         state = self._open(client, folder, readonly=True, fresh=True)
         cache_key = (folder, criteria)
@@ -319,14 +310,15 @@ class ImapMailbox(PasswordAccount, Mailbox):
             for uid in missing:
                 entry = fetched.get(uid)
                 if entry is not None:  # else expunged meanwhile: ask again next time
-                    self._headers[(folder, validity, uid)] = query.received(entry)
+                    self._headers[(folder, validity, uid)] = query.received(
+                        entry, f"{folder}/{validity}/{uid}")
             while len(self._headers) > HEADER_CACHE:
                 self._headers.popitem(last=False)
         result = []
         for uid in uids:
             header = self._headers.get((folder, validity, uid))
             if header is not None:
-                result.append((f"{folder}/{validity}/{uid}", header))
+                result.append(header)
         return result
 
     # -- the account -----------------------------------------------------------

@@ -11,29 +11,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser
 
-from daemon.headers import (
-    KEY_HEADER,
-    domain_matches,
-    is_auto_reply,
-    message_date,
-    normalize_message_id,
-    raw_header,
-    sender_addresses,
-)
+from daemon.headers import ANSWER_HEADERS, KEY_HEADER, domain_matches, normalize_message_id, raw_header, received_of
+from daemon.model import Received, ReplySearch
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 #: the header fields read of a possible reply; bodies are never fetched
-REPLY_FIELDS = ("FROM", "DATE", "SUBJECT", "MESSAGE-ID", "AUTO-SUBMITTED", "X-AUTOREPLY",
-                "X-AUTORESPOND", "PRECEDENCE")
-REPLY_FETCH = [b"BODY.PEEK[HEADER.FIELDS (" + " ".join(REPLY_FIELDS).encode() + b")]",
+REPLY_FETCH = [b"BODY.PEEK[HEADER.FIELDS (" + " ".join(ANSWER_HEADERS).upper().encode() + b")]",
                b"INTERNALDATE"]
+#: a Message-ID prefix shorter than this is searched for each id instead
+_SHARED_ID_PREFIX = 9
 #: a whole message, without setting \Seen
 FULL = b"BODY.PEEK[]"
 
@@ -107,21 +99,61 @@ def sender_terms(addresses: Sequence[str], domains: Sequence[str]) -> list[str] 
     return terms
 
 
-def replies_criteria(addresses: Sequence[str], domains: Sequence[str], since: datetime) -> bytes:
-    """``SINCE <day before since> (FROM a OR FROM b ...)`` as one string.
+def _any_of(terms: list[bytes]) -> list[bytes]:
+    """``OR a OR b c`` for terms a, b, c (IMAP's OR takes two keys)."""
+    parts: list[bytes] = []
+    for i, term in enumerate(terms):
+        if i < len(terms) - 1:
+            parts.append(b"OR")
+        parts.append(term)
+    return parts
+
+
+def _id_terms(message_ids: Sequence[str]) -> list[str] | None:
+    """What to look for in In-Reply-To and References: the prefix all ids
+    share (followup's are ``<followup.<hash>@host>``) when it is long
+    enough, else each id. None when one cannot be quoted."""
+    ids = [m.strip() for m in message_ids if m and m.strip()]
+    if not ids:
+        return []
+    shared = ids[0]
+    for other in ids[1:]:
+        while not other.startswith(shared):
+            shared = shared[:-1]
+    terms = [shared] if len(shared) >= _SHARED_ID_PREFIX else ids
+    return terms if all(quote(t) is not None for t in terms) else None
+
+
+def replies_criteria(search: ReplySearch, since: datetime) -> bytes:
+    """``SINCE <day before since> (OR ...)`` as one string: From, Sender or
+    Reply-To at a sender; a word in From, Reply-To or Subject; an id in
+    In-Reply-To or References. A term that cannot be put into a search
+    widens it to every message since the day (the core judges them all).
 
     SINCE compares dates only (in the server's time zone), so the search
     starts a day early and the exact time is checked on this side.
     """
     day = since.astimezone(timezone.utc).date() - timedelta(days=1)
-    parts = [b"SINCE " + imap_date(day)]
-    terms = sender_terms(addresses, domains)
-    if terms:
-        for i, term in enumerate(terms):
-            if i < len(terms) - 1:
-                parts.append(b"OR")
-            parts.append(b"FROM " + quote(term))  # type: ignore[operator]
-    return b" ".join(parts)
+    since_part = b"SINCE " + imap_date(day)
+    senders = sender_terms([s for s in search.senders if "@" in s],
+                           [s for s in search.senders if "@" not in s])
+    ids = _id_terms(search.message_ids)
+    words = [w.strip() for w in search.words if w and w.strip()]
+    if senders is None or ids is None or any(quote(w) is None for w in words):
+        return since_part
+    terms: list[bytes] = []
+    for term in senders:
+        q = quote(term)
+        terms += [b"FROM " + q, b"HEADER SENDER " + q, b"HEADER REPLY-TO " + q]  # type: ignore[operator]
+    for word in words:
+        q = quote(word)
+        terms += [b"FROM " + q, b"HEADER REPLY-TO " + q, b"SUBJECT " + q]  # type: ignore[operator]
+    for term in ids:
+        q = quote(term)
+        terms += [b"HEADER IN-REPLY-TO " + q, b"HEADER REFERENCES " + q]  # type: ignore[operator]
+    if not terms:
+        return since_part
+    return b" ".join([since_part, *_any_of(terms)])
 
 
 def draft_criteria(key: str, message_id: str | None) -> bytes:
@@ -163,22 +195,7 @@ def is_draft_of(raw: bytes, key: str, message_id: str | None) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Received:
-    """What is known of a possible reply from its header fields."""
-
-    senders: tuple[str, ...]
-    date: datetime
-    subject: str
-    message_id: str | None
-    automatic: bool
-
-    def sender_in(self, addresses: set[str], domains: set[str]) -> str | None:
-        """The first sender that is one of ``addresses`` or at ``domains``."""
-        return next((s for s in self.senders if s in addresses or domain_matches(s, domains)), None)
-
-
-def received(fetched: dict) -> Received | None:
+def received(fetched: dict, ref: str) -> Received | None:
     """A ``Received`` from one message's FETCH of ``REPLY_FETCH``, or None
     when the answer holds no header block."""
     head = next((value for name, value in fetched.items()
@@ -187,11 +204,4 @@ def received(fetched: dict) -> Received | None:
         return None
     internal = fetched.get(b"INTERNALDATE")
     fallback = internal.timestamp() if isinstance(internal, datetime) else 0.0
-    msg = parse_header(head)
-    try:
-        subject = str(msg.get("Subject", "") or "")
-    except Exception:  # noqa: BLE001 - keep the raw text of a malformed subject
-        subject = raw_header(msg, "Subject") or ""
-    return Received(senders=tuple(sender_addresses(msg)), date=message_date(msg, fallback),
-                    subject=subject.strip(), message_id=raw_header(msg, "Message-ID"),
-                    automatic=is_auto_reply(msg))
+    return received_of(parse_header(head), ref, fallback)

@@ -18,19 +18,15 @@ import hashlib
 import os
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
-from daemon.model import Draft, Reply, StoredItem
-
-from daemon.headers import (
-    KEY_HEADER, domain_matches, is_auto_reply, message_date, normalize_message_id, raw_header,
-    sender_addresses,
-)
+from daemon.headers import KEY_HEADER, normalize_message_id, raw_header, received_of, wanted
+from daemon.model import Draft, Received, ReplySearch, StoredItem
 
 from .files import etag, sync_folder, write_and_sync
 
@@ -325,23 +321,19 @@ class MaildirMailbox(Mailbox):
         except OSError as exc:
             raise ConnectorError(f"cannot delete a draft in {self.drafts}: {exc}") from exc
 
-    def find_replies(self, addresses: Sequence[str], domains: Sequence[str],
-                     since: datetime) -> list[Reply]:
-        """Non-automatic messages in the inbox folders from ``addresses`` or
-        ``domains`` (and their subdomains) dated at or after ``since``.
+    def find_replies(self, search: ReplySearch, since: datetime) -> list[Received]:
+        """The messages in the inbox folders that ``search`` asks for,
+        dated at or after ``since``, as their answer headers.
 
         Only headers are read, and files last modified more than a day
         before ``since`` are not opened at all. Unreadable files are skipped.
         """
-        wanted = {a.strip().lower() for a in addresses if a and a.strip()}
-        wanted_domains = {d.strip().lower().lstrip("@.").rstrip(".") for d in domains if d}
-        wanted_domains.discard("")
-        if not self.inboxes or not (wanted or wanted_domains):
+        if not self.inboxes or not search:
             return []
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
         cutoff = (since - MTIME_SLACK).timestamp()
-        found: dict[str, Reply] = {}
+        found: dict[str, Received] = {}
         for inbox in self.inboxes:
             if not inbox.is_dir():
                 raise ConnectorError(f"inbox Maildir {inbox} not found")
@@ -349,27 +341,12 @@ class MaildirMailbox(Mailbox):
                 if mtime < cutoff:
                     continue
                 try:
-                    reply = self._reply(path, mtime, wanted, wanted_domains)
+                    received = received_of(parse_head(path), str(path), mtime)
                 except Exception:  # unreadable or hopelessly broken: skip it
                     continue
-                if reply is not None and reply.date >= since:
-                    found.setdefault(reply.ref, reply)
+                if received.date >= since and wanted(received, search):
+                    found.setdefault(received.ref, received)
         return sorted(found.values(), key=lambda r: (r.date, r.ref))
-
-    def _reply(self, path: Path, mtime: float, wanted: set[str],
-               wanted_domains: set[str]) -> Reply | None:
-        msg = parse_head(path)
-        sender = next((a for a in sender_addresses(msg)
-                       if a in wanted or domain_matches(a, wanted_domains)), None)
-        if sender is None or is_auto_reply(msg):
-            return None
-        try:
-            subject = str(msg.get("Subject", "") or "")
-        except Exception:
-            subject = raw_header(msg, "Subject") or ""
-        message_id = raw_header(msg, "Message-ID")
-        return Reply(sender=sender, date=message_date(msg, mtime),
-                     subject=subject.strip(), ref=message_id or str(path))
 
     def check(self) -> str:
         """Create the Drafts Maildir if needed and describe both sides, e.g.

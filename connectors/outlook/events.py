@@ -142,7 +142,8 @@ def to_event(data: dict, tz: tzinfo, user_addresses: frozenset[str],
         location=str(location), all_day=all_day, recurrence_id=recurrence_id,
         status="CANCELLED" if data.get("isCancelled") else "CONFIRMED",
         organizer=organizer, attendees=tuple(attendees), source=event_id,
-        warnings=tuple(warnings))
+        warnings=tuple(warnings),
+        categories=tuple(c for c in data.get("categories") or () if isinstance(c, str))[:50])
 
 
 def series_uid(data: dict) -> str:

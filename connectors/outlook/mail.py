@@ -11,24 +11,24 @@ draft's Message-ID is set through ``internetMessageId``.
 
 Nothing is ever sent: no request here submits mail.
 
-Replies are found with ``GET /me/messages`` filtered on
-``receivedDateTime`` and ``from/emailAddress/address``, selecting only
-envelope fields and ``internetMessageHeaders`` (never bodies). With
-company domains to match, one bounded listing since ``since`` is filtered
-here instead, since Graph cannot filter on the end of an address.
+Replies are found with one bounded ``GET /me/messages`` listing filtered on
+``receivedDateTime``, selecting only envelope fields and
+``internetMessageHeaders`` (never bodies); the messages the search asks for
+are picked here (Graph cannot filter on display names, the end of an
+address or References) and judged by the core.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict
-from daemon.headers import auto_reply, domain_matches
-from daemon.model import Draft, Reply, StoredItem
+from daemon.headers import answer_headers, wanted
+from daemon.model import Draft, Received, ReplySearch, StoredItem
 
 from .account import (
     KEY_EXPAND,
@@ -41,34 +41,54 @@ from .account import (
     parse_instant,
     utc_text,
 )
-from .graph import NotFound, create_once, etag_header, odata_string
+from .graph import NotFound, create_once, etag_header
 
 log = logging.getLogger(__name__)
 
 KEY_HEADER = "x-followup-key"
 DRAFT_SELECT = "id,changeKey,isDraft,internetMessageId,parentFolderId"
-REPLY_SELECT = "id,subject,from,receivedDateTime,internetMessageId,internetMessageHeaders,isDraft"
-# Subjects of Exchange's own automatic replies, which come without headers
-# when sender and user share an organization.
-AUTO_SUBJECTS = ("automatic reply:", "out of office:", "out of office ", "autoreply:")
+REPLY_SELECT = ("id,subject,from,sender,replyTo,receivedDateTime,internetMessageId,"
+                "internetMessageHeaders,isDraft")
 
 
-def is_auto_reply(message: dict) -> bool:
-    """True for vacation notices and other automatic answers: by header
-    (``Auto-Submitted`` other than ``no``, ``X-Autoreply``, ``X-Autorespond``,
-    ``Precedence: auto_reply``), by subject only when Graph gives no
-    headers. ``X-Auto-Response-Suppress`` says nothing about the message
-    itself and does not count."""
-    headers = message.get("internetMessageHeaders")
-    if isinstance(headers, list) and headers:
-        values: dict[str, str] = {}
-        for header in headers:
-            if isinstance(header, dict):
-                name = str(header.get("name") or "").strip().lower()
-                values.setdefault(name, str(header.get("value") or ""))
-        return auto_reply(lambda name: values.get(name.lower()))
-    subject = str(message.get("subject") or "").strip().lower()
-    return subject.startswith(AUTO_SUBJECTS) or subject == "out of office"
+def _mailbox_text(value: Any) -> str:
+    """A Graph recipient ({"emailAddress": {"name", "address"}}) as an
+    address header value."""
+    from email.utils import formataddr
+
+    address = value.get("emailAddress") if isinstance(value, dict) else None
+    if not isinstance(address, dict):
+        return ""
+    name, addr = str(address.get("name") or ""), str(address.get("address") or "")
+    return formataddr((name, addr)) if addr else ""
+
+
+def received(message: dict) -> Received | None:
+    """A Graph message as a ``Received``: its internet headers where Graph
+    gives them (mail from outside the organization), and the envelope
+    fields Graph always gives (From, Sender, Reply-To, Subject) where the
+    headers lack them, as mail within an organization does."""
+    if not isinstance(message, dict) or message.get("isDraft"):
+        return None
+    try:
+        date = parse_instant(str(message.get("receivedDateTime") or ""))
+    except ValueError:
+        return None
+    raw = message.get("internetMessageHeaders")
+    pairs = [(str(h.get("name") or ""), str(h.get("value") or ""))
+             for h in raw if isinstance(h, dict)] if isinstance(raw, list) else []
+    headers = list(answer_headers(pairs))
+    present = {name for name, _ in headers}
+    reply_to = message.get("replyTo") if isinstance(message.get("replyTo"), list) else []
+    envelope = {
+        "from": _mailbox_text(message.get("from")),
+        "sender": _mailbox_text(message.get("sender")),
+        "reply-to": ", ".join(filter(None, (_mailbox_text(r) for r in reply_to))),
+        "subject": str(message.get("subject") or ""),
+    }
+    headers += [(name, value) for name, value in envelope.items() if value and name not in present]
+    ref = str(message.get("internetMessageId") or message.get("id") or "")
+    return Received(ref=ref, date=date, headers=tuple(headers))
 
 
 class OutlookMailbox(GraphAccount, Mailbox):
@@ -164,56 +184,25 @@ class OutlookMailbox(GraphAccount, Mailbox):
 
     # -- replies ------------------------------------------------------------------
 
-    def find_replies(self, addresses: Sequence[str], domains: Sequence[str],
-                     since: datetime) -> list[Reply]:
-        """Messages received at or after ``since`` from ``addresses`` or
-        anyone at ``domains`` (and below), automatic replies left out."""
-        wanted = {a.strip().lower() for a in addresses if a and a.strip()}
-        wanted_domains = {d.strip().lower().lstrip("@.").rstrip(".") for d in domains if d}
-        wanted_domains.discard("")
-        if not wanted and not wanted_domains:
+    def find_replies(self, search: ReplySearch, since: datetime) -> list[Received]:
+        """Messages received at or after ``since`` that ``search`` asks for:
+        one listing newest first (envelope fields and internet headers,
+        never bodies), at most ``reply_scan_limit`` messages, filtered
+        here (Graph cannot filter on display names, domains or
+        References)."""
+        if not search:
             return []
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
-        after = f"receivedDateTime ge {utc_text(since)}"
-        if wanted_domains:
-            params = {"$filter": after, "$select": REPLY_SELECT,
-                      "$orderby": "receivedDateTime desc", "$top": "50"}
-            messages = list(self.graph.pages("me/messages", params, limit=self.reply_scan_limit))
-            if len(messages) >= self.reply_scan_limit:
-                log.warning("%s: only the newest %d messages were searched for replies",
-                            self.name, self.reply_scan_limit)
-        else:
-            messages = []
-            for address in sorted(wanted):
-                params = {"$filter": f"{after} and from/emailAddress/address eq "
-                                     f"{odata_string(address)}",
-                          "$select": REPLY_SELECT, "$top": "50"}
-                messages.extend(self.graph.pages("me/messages", params,
-                                                 limit=self.reply_scan_limit))
-        found: dict[str, Reply] = {}
+        params = {"$filter": f"receivedDateTime ge {utc_text(since)}", "$select": REPLY_SELECT,
+                  "$orderby": "receivedDateTime desc", "$top": "50"}
+        messages = list(self.graph.pages("me/messages", params, limit=self.reply_scan_limit))
+        if len(messages) >= self.reply_scan_limit:
+            log.warning("%s: only the newest %d messages were searched for replies",
+                        self.name, self.reply_scan_limit)
+        found: dict[str, Received] = {}
         for message in messages:
-            reply = self._reply(message, wanted, wanted_domains, since)
-            if reply is not None:
-                found.setdefault(reply.ref, reply)
+            item = received(message)
+            if item is not None and item.date >= since and wanted(item, search):
+                found.setdefault(item.ref, item)
         return sorted(found.values(), key=lambda r: (r.date, r.ref))
-
-    @staticmethod
-    def _reply(message: dict, wanted: set[str], domains: set[str],
-               since: datetime) -> Reply | None:
-        if not isinstance(message, dict) or message.get("isDraft"):
-            return None
-        sender = (((message.get("from") or {}).get("emailAddress") or {}).get("address") or "")
-        sender = sender.strip().lower() if isinstance(sender, str) else ""
-        if "@" not in sender or not (sender in wanted or domain_matches(sender, domains)):
-            return None
-        if is_auto_reply(message):
-            return None
-        try:
-            date = parse_instant(str(message.get("receivedDateTime") or ""))
-        except ValueError:
-            return None
-        if date < since:
-            return None
-        return Reply(sender=sender, date=date, subject=str(message.get("subject") or "").strip(),
-                     ref=str(message.get("internetMessageId") or message.get("id") or ""))

@@ -42,7 +42,9 @@ def test_plan_json_has_the_documented_shape(world, capsys):
     assert kinds["follow_up_call"]["due"] == "2026-12-07T10:00:00-05:00"  # first business day after Dec 4
     assert kinds["thank_you_email"]["due"] == "2026-11-16T16:00:00-05:00"
     assert all(a["state"] in {"planned", "due", "done", "cancelled", "expired", "skipped"} for a in iv["actions"])
-    assert data["ignored"] == [{"uid": "b@x", "title": "Interview prep", "reason": "the title contains 'prep'"}]
+    assert iv["why"] == "'onsite interview' in the title" and iv["language"] == "en"
+    assert data["ignored"] == [{"uid": "b@x", "title": "Interview prep", "cause": "other",
+                                "reason": "'prep' in the title gives it another meaning"}]
 
 
 def test_plan_changes_nothing_in_the_calendar_or_mailbox(world, capsys):

@@ -78,7 +78,7 @@ def test_caldav_and_imap_end_to_end(servers, tmp_path, capsys):
     assert box.draft_count() == 1
     capsys.readouterr()
     assert cli.main(["--config", str(config), "plan", "--json", "--now", (START + timedelta(days=20)).isoformat()]) == 0
-    assert '"reason": "jane@acme.example replied on 2026-11-18"' in capsys.readouterr().out
+    assert '"reason": "jane@acme.example replied on 2026-11-18 (an interviewer)' in capsys.readouterr().out
 
 
 def test_a_wrong_password_is_reported_and_the_other_account_keeps_working(servers, tmp_path, capsys):

@@ -62,7 +62,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from daemon import cli, extract, timing
+from daemon import cli, timing
+from daemon.decision import DecisionReader
+from daemon.lang import Lexicon
 from daemon import config as config_module
 from daemon.engine import Engine, scan_window
 from daemon.icalout import read_followup_ics
@@ -80,6 +82,8 @@ THANK_YOU_DELAY = timedelta(hours=1)
 THANK_YOU_EXPIRY = timedelta(days=3)
 # tmpfs when there is one: fsync is a no-op there, which keeps each pass fast
 TMP = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+DECISIONS = DecisionReader(Lexicon())  # the model reads decision dates as the daemon does
 
 
 class Crash(BaseException):
@@ -390,7 +394,7 @@ class FollowupWorld(RuleBasedStateMachine):
         return max(later, key=self._call_due, default=latest)
 
     def _call_due(self, iv: Interview) -> datetime:
-        return timing.follow_up_call_due(iv.start, extract.decision_date(iv.description, iv.start.date()),
+        return timing.follow_up_call_due(iv.start, DECISIONS.read(iv.description, iv.start.date()),
                                          self.settings.policy.follow_up_call, self.engine.days, TZ)
 
     def _written(self, current: set[str]) -> set[str]:

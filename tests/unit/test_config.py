@@ -183,6 +183,7 @@ keywords = ["Interview"]
 extra_keywords = ["Chat With"]
 exclude = ["mock"]
 extra_exclude = ["Lunch"]
+languages = ["en", "de"]
 
 [[calendars]]
 name = "work"
@@ -214,7 +215,8 @@ inbox = ["~/Mail/INBOX"]
         False, 3, time(14, 0), timedelta(minutes=20))
     assert (p.status_check.enabled, p.status_check.days_after_call, p.status_check.at) == (
         False, 10, time(8, 45))
-    assert s.detection == Detection(keywords=("interview", "chat with"), exclude=("mock", "lunch"))
+    assert s.detection == Detection(keywords=("interview",), extra_keywords=("chat with",),
+                                    exclude=("mock", "lunch"), languages=("en", "de"))
     (calendar,) = s.calendars
     assert calendar.mailbox == "home"
     assert calendar.options["path"] == "/srv/cal" and calendar.options["color"] == "red"
@@ -461,7 +463,7 @@ def test_default_state_path(monkeypatch, tmp_path):
 # ------------------------------------------------------ config.example.toml
 
 # Keys the example shows with a sample value, because they have no default.
-NO_DEFAULT = {("templates", "path")}
+NO_DEFAULT = {("templates", "path"), ("detection", "keywords"), ("detection", "languages")}
 
 
 def commented_keys(text: str) -> list[tuple[str, str, object, int]]:

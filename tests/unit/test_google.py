@@ -20,9 +20,10 @@ from connectors.google import auth as google_auth  # noqa: E402
 from connectors.google.calendar import GoogleCalendar, event_id_for, to_event  # noqa: E402
 from connectors.google.gmail import GmailMailbox  # noqa: E402
 from connectors.google.retry import RetryPolicy  # noqa: E402
+from daemon.model import ReplySearch
 from daemon.connector import Context  # noqa: E402
 from daemon.errors import AuthError, ConnectorError, SyncTokenExpired, TransientError  # noqa: E402
-from daemon.model import FollowupEvent, StoredItem  # noqa: E402
+from daemon.model import FollowupEvent, StoredItem  # noqa: E402, ReplySearch
 from tests.contract import samples  # noqa: E402
 from tests.contract.google_harness import (  # noqa: E402
     GmailHarness,
@@ -360,12 +361,17 @@ def test_draft_found_when_gmail_replaces_the_message_id(tmp_path):
         harness.close()
 
 
+def S(addresses=(), domains=()) -> ReplySearch:
+    """The search for replies from these senders."""
+    return ReplySearch(senders=(*addresses, *domains))
+
+
 def test_no_search_parameter_is_ever_used(mh):
     box = mh.make()
     draft = samples.draft()
     box.create_draft(draft)
     box.find_draft(draft.key, draft.message_id)
-    box.find_replies(["jane.doe@acme.example"], ["acme.example"],
+    box.find_replies(S(["jane.doe@acme.example"], ["acme.example"]),
                      datetime.now(UTC) - timedelta(days=3))
     assert not [q for _, _, q in mh.fake.log if "q" in q]
 
@@ -373,15 +379,15 @@ def test_no_search_parameter_is_ever_used(mh):
 def test_reply_idle_poll_is_one_request_and_new_mail_costs_one_more(mh):
     box = mh.make()
     since = datetime.now(UTC) - timedelta(days=2)
-    assert box.find_replies(["jane.doe@acme.example"], [], since) == []
+    assert box.find_replies(S(["jane.doe@acme.example"], []), since) == []
     before = mh.fake.count()
-    assert box.find_replies(["jane.doe@acme.example"], [], since) == []
+    assert box.find_replies(S(["jane.doe@acme.example"], []), since) == []
     assert mh.fake.methods_called()[before:] == ["gmail.users.history.list"]
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     mh.deliver(samples.incoming("Jane <jane.doe@acme.example>", at, subject="News"), at)
     before = mh.fake.count()
-    (reply,) = box.find_replies(["jane.doe@acme.example"], [], since)
-    assert (reply.sender, reply.subject, reply.date) == ("jane.doe@acme.example", "News", at)
+    (reply,) = box.find_replies(S(["jane.doe@acme.example"], []), since)
+    assert (reply.get("from"), reply.get("subject"), reply.date) == ("Jane <jane.doe@acme.example>", "News", at)
     assert mh.fake.methods_called()[before:] == ["gmail.users.history.list",
                                                   "gmail.users.messages.get"]
     get = [q for m, _, q in mh.fake.log if m == "gmail.users.messages.get"][-1]
@@ -391,11 +397,11 @@ def test_reply_idle_poll_is_one_request_and_new_mail_costs_one_more(mh):
 def test_expired_history_id_means_a_bounded_rescan(mh):
     box = mh.make()
     since = datetime.now(UTC) - timedelta(days=2)
-    box.find_replies(["jane.doe@acme.example"], [], since)
+    box.find_replies(S(["jane.doe@acme.example"], []), since)
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     mh.deliver(samples.incoming("jane.doe@acme.example", at), at)
     mh.fake.expire_history()
-    assert len(box.find_replies(["jane.doe@acme.example"], [], since)) == 1
+    assert len(box.find_replies(S(["jane.doe@acme.example"], []), since)) == 1
     assert "gmail.users.messages.list" in mh.fake.methods_called()[-4:]
 
 

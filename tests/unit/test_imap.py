@@ -24,7 +24,7 @@ from daemon.errors import (
     TransientError,
 )
 from daemon.mail import build_draft
-from daemon.model import Recipient
+from daemon.model import Recipient, ReplySearch
 from tests.contract import samples
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -97,26 +97,43 @@ def test_config_keys_are_declared():
 # -- queries --------------------------------------------------------------------
 
 
+def S(addresses=(), domains=()) -> ReplySearch:
+    """The search for replies from these senders."""
+    return ReplySearch(senders=(*addresses, *domains))
+
+
 def test_reply_search_ors_the_senders_and_starts_a_day_early():
     since = datetime(2030, 3, 5, 0, 30, tzinfo=ZoneInfo("Europe/Berlin"))  # 4 March in UTC
-    criteria = query.replies_criteria(["jane@acme.example", "bob@eu.acme.example", "x@other.example"],
-                                      ["acme.example"], since)
-    assert criteria == (b'SINCE 3-Mar-2030 OR FROM "acme.example" FROM "x@other.example"')
+    criteria = query.replies_criteria(S(["jane@acme.example", "bob@eu.acme.example", "x@other.example"],
+                                        ["acme.example"]), since)
+    assert criteria == (
+        b'SINCE 3-Mar-2030 OR FROM "acme.example" OR HEADER SENDER "acme.example" '
+        b'OR HEADER REPLY-TO "acme.example" OR FROM "x@other.example" '
+        b'OR HEADER SENDER "x@other.example" HEADER REPLY-TO "x@other.example"')
 
 
-def test_one_sender_needs_no_or():
-    criteria = query.replies_criteria(["jane@acme.example"], [], datetime(2030, 1, 1, tzinfo=timezone.utc))
-    assert criteria == b'SINCE 31-Dec-2029 FROM "jane@acme.example"'
+def test_words_and_draft_ids_are_searched_too():
+    search = ReplySearch(senders=("acme.example",), words=("Acme Corp",),
+                         message_ids=("<followup.aaaa@alex.example>", "<followup.bbbb@alex.example>"))
+    criteria = query.replies_criteria(search, datetime(2030, 1, 1, tzinfo=timezone.utc))
+    assert b'FROM "Acme Corp"' in criteria and b'SUBJECT "Acme Corp"' in criteria
+    assert b'HEADER REFERENCES "<followup."' in criteria and b'HEADER IN-REPLY-TO "<followup."' in criteria
+    assert criteria.count(b"OR") == 8 - 1  # one OR fewer than the 8 terms
+
+
+def test_a_word_that_cannot_be_quoted_widens_the_search_to_the_day():
+    search = ReplySearch(senders=("acme.example",), words=("Société Générale",))
+    assert query.replies_criteria(search, datetime(2030, 1, 2, tzinfo=timezone.utc)) == b"SINCE 1-Jan-2030"
 
 
 @pytest.mark.parametrize("address", ['a"b\\c@acme.example'])
 def test_search_values_are_quoted(address):
-    assert query.replies_criteria([address], [], SINCE).endswith(b'FROM "a\\"b\\\\c@acme.example"')
+    assert b'FROM "a\\"b\\\\c@acme.example"' in query.replies_criteria(S([address], []), SINCE)
 
 
 @pytest.mark.parametrize("address", ["x@acme.example\r\nA1 DELETE INBOX", "x\n@acme.example"])
 def test_a_line_break_never_reaches_the_server(address):
-    criteria = query.replies_criteria([address], [], SINCE)
+    criteria = query.replies_criteria(S([address], []), SINCE)
     assert b"\r" not in criteria and b"\n" not in criteria
 
 
@@ -299,18 +316,18 @@ def test_command_counts(box, proxy, mail):
 
     mail.append("INBOX", samples.incoming("Jane <jane@acme.example>", SINCE + timedelta(hours=1)))
     proxy.reset()
-    assert len(box.find_replies(["jane@acme.example"], ["acme.example"], SINCE)) == 1
+    assert len(box.find_replies(S(["jane@acme.example"], ["acme.example"]), SINCE)) == 1
     assert proxy.commands == ["EXAMINE", "UID SEARCH", "UID FETCH", "EXAMINE", "UID SEARCH"]
     fetch = next(line for line in proxy.lines if " FETCH " in line)
-    assert "BODY.PEEK[HEADER.FIELDS (FROM DATE SUBJECT" in fetch and "BODY[]" not in fetch
+    assert "BODY.PEEK[HEADER.FIELDS (FROM SENDER REPLY-TO SUBJECT DATE" in fetch and "BODY[]" not in fetch
 
     proxy.reset()  # an idle poll: nothing new anywhere
-    assert len(box.find_replies(["jane@acme.example"], ["acme.example"], SINCE)) == 1
+    assert len(box.find_replies(S(["jane@acme.example"], ["acme.example"]), SINCE)) == 1
     assert proxy.commands == ["EXAMINE", "EXAMINE"]
 
     mail.append("INBOX", samples.incoming("Bob <bob@acme.example>", SINCE + timedelta(hours=2)))
     proxy.reset()  # one new message: only its headers are read
-    assert len(box.find_replies(["jane@acme.example"], ["acme.example"], SINCE)) == 2
+    assert len(box.find_replies(S(["jane@acme.example"], ["acme.example"]), SINCE)) == 2
     assert proxy.commands == ["EXAMINE", "UID SEARCH", "UID FETCH", "EXAMINE"]
     assert proxy.lines[2].split()[3] == "2"  # UID FETCH 2 (...)
 
@@ -329,13 +346,13 @@ def test_close_logs_out(box, proxy):
 
 
 def test_a_new_reply_is_seen_by_the_kept_connection(box, mail):
-    assert box.find_replies(["jane@acme.example"], [], SINCE) == []
+    assert box.find_replies(S(["jane@acme.example"], []), SINCE) == []
     mail.append("INBOX", samples.incoming("jane@acme.example", SINCE + timedelta(hours=1)))
-    assert len(box.find_replies(["jane@acme.example"], [], SINCE)) == 1
+    assert len(box.find_replies(S(["jane@acme.example"], []), SINCE)) == 1
     mail.select_folder("INBOX")
     mail.delete_messages(mail.search("ALL"))
     mail.expunge()
-    assert box.find_replies(["jane@acme.example"], [], SINCE) == []
+    assert box.find_replies(S(["jane@acme.example"], []), SINCE) == []
 
 
 def test_a_reply_in_inbox_and_archive_counts_once(box, mail):
@@ -343,15 +360,15 @@ def test_a_reply_in_inbox_and_archive_counts_once(box, mail):
     mail.append("INBOX", raw)
     mail.append("Archive", raw)
     mail.append("Archive", samples.incoming("bob@acme.example", SINCE + timedelta(hours=2)))
-    replies = box.find_replies([], ["acme.example"], SINCE)
-    assert [(r.sender, r.ref) for r in replies] == [
+    replies = box.find_replies(S([], ["acme.example"]), SINCE)
+    assert [(r.get("from"), r.ref) for r in replies] == [
         ("jane@acme.example", "<r1@acme.example>"), ("bob@acme.example", replies[1].ref)]
     assert replies[1].ref.startswith("Archive/")
 
 
 def test_replies_are_not_marked_seen(box, mail):
     mail.append("INBOX", samples.incoming("jane@acme.example", SINCE + timedelta(hours=1)))
-    box.find_replies(["jane@acme.example"], [], SINCE)
+    box.find_replies(S(["jane@acme.example"], []), SINCE)
     # not \Seen, and still \Recent: EXAMINE leaves it to the user's client
     assert [flags for _, flags in messages(mail, "INBOX").values()] == [{b"\\Recent"}]
 
@@ -359,7 +376,7 @@ def test_replies_are_not_marked_seen(box, mail):
 def test_a_crafted_sender_does_not_break_the_session(box, mail):
     mail.append("INBOX", samples.incoming("jane@acme.example", SINCE + timedelta(hours=1)))
     odd = ['x") LOGOUT', "y@acme.example\r\nA1 LOGOUT", "{5}", "ü@ä.example"]
-    assert [r.sender for r in box.find_replies([*odd, "jane@acme.example"], [], SINCE)] == [
+    assert [r.get("from") for r in box.find_replies(S([*odd, "jane@acme.example"], []), SINCE)] == [
         "jane@acme.example"]
     assert box.check()
 
@@ -427,7 +444,7 @@ def test_wrong_password(account, proxy, tmp_path):
     b = ImapMailbox("work", config(account, proxy.port, password_command="echo not-it"),
                     context(tmp_path))
     with pytest.raises(AuthError) as exc:
-        b.find_replies(["jane@acme.example"], [], SINCE)
+        b.find_replies(S(["jane@acme.example"], []), SINCE)
     message = str(exc.value)
     assert message.startswith("work: 127.0.0.1 refused the login of ") and account.user in message
     assert "Authentication failed" in message and "password_command" in message
@@ -602,7 +619,7 @@ def test_an_unverifiable_certificate_is_refused(tmp_path):
 def test_a_dropped_connection_is_reopened_once(box, proxy):
     box.check()
     proxy.drop_connections()
-    assert box.find_replies(["jane@acme.example"], [], SINCE) == []
+    assert box.find_replies(S(["jane@acme.example"], []), SINCE) == []
     assert proxy.count("LOGIN") == 2
 
 
@@ -635,9 +652,9 @@ def test_dovecot_restart(server, account, tmp_path):
         b.check()
         server.stop()
         with pytest.raises(TransientError):
-            b.find_replies(["jane@acme.example"], [], SINCE)
+            b.find_replies(S(["jane@acme.example"], []), SINCE)
         server.start()
-        assert b.find_replies(["jane@acme.example"], [], SINCE) == []
+        assert b.find_replies(S(["jane@acme.example"], []), SINCE) == []
     finally:
         server.start()
         b.close()

@@ -16,13 +16,20 @@ import icalendar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.detection import find_word
+from daemon.detection import Judge, Overrides
 from daemon.ical import parse_ics
 from daemon.interest import Interest, raw_uids
-from daemon.settings import DEFAULT_KEYWORDS
+from daemon.settings import Detection
 
-KEYWORDS = (*DEFAULT_KEYWORDS, "Vorstellungsgespräch", "1:1 chat", "STRASSE-talk", "ΣΥΝΈΝΤΕΥΞΗ")
-INTEREST = Interest.from_keywords(KEYWORDS)
+# the user's own words, besides every language's
+EXTRA = ("1:1 chat", "STRASSE-talk", "ΣΥΝΈΝΤΕΥΞΗ")
+JUDGE = Judge(Detection(extra_keywords=EXTRA), frozenset({"me@example.org"}), timezone.utc, "Alex Morgan",
+              Overrides(include_titles=("Kaffee mit",)))
+# a sample of the terms to write into generated texts; the interest holds all
+KEYWORDS = (*EXTRA, "interview", "phone screen", "technical screen", "on-site", "final round",
+            "hiring manager", "Vorstellungsgespräch", "entretien", "entrevista", "sollicitatiegesprek",
+            "colloquio", "your application", "vielen Dank für Ihre Bewerbung", "Kaffee mit", "[followup]")
+INTEREST = Interest.from_keywords(JUDGE.interest_terms())
 START = datetime(2026, 5, 4, 15, tzinfo=timezone.utc)
 WINDOW = (START - timedelta(days=1), START + timedelta(days=1))
 
@@ -84,7 +91,7 @@ def _by_hand(title: str, description: str, fold_every: int, newline: str) -> byt
 
 def _detected(data: bytes) -> bool:
     events, _ = parse_ics(data, "t.ics", *WINDOW, timezone.utc)
-    return any(find_word(KEYWORDS, e.title) or find_word(KEYWORDS, e.description) for e in events)
+    return any(JUDGE.classify(e, "cal") is not None for e in events)
 
 
 @settings(max_examples=300, deadline=None)
@@ -145,10 +152,28 @@ def test_text_that_is_not_utf8_is_always_read():
     assert INTEREST.may_match(data)
 
 
-def test_the_token_changes_with_the_keywords():
-    assert INTEREST.token() != Interest.from_keywords([*KEYWORDS, "coffee"]).token()
+def test_the_token_changes_with_the_keywords_and_the_included_uids():
+    assert INTEREST.token() != Interest.from_keywords([*JUDGE.interest_terms(), "coffee"]).token()
+    assert INTEREST.token() != Interest.from_keywords(JUDGE.interest_terms(), uids=["u1"]).token()
     assert Interest.from_keywords(["Phone Screen", "on-site"]).keywords == (
         ("on", "site"), ("phone", "screen"))
+
+
+def test_an_invitation_through_a_hiring_system_is_read_without_any_word():
+    data = _by_hand("Jordan Lee and Sam Ortiz", "", 80, "\r\n").replace(
+        b"END:VEVENT", b"ORGANIZER;CN=Acme:mailto:no-reply@us.greenhouse-mail.io\r\nEND:VEVENT")
+    assert INTEREST.may_match(data) and _detected(data)
+
+
+def test_a_tag_a_category_an_included_title_or_uid_is_read():
+    assert INTEREST.may_match(_by_hand("Coffee with Sam [followup]", "", 80, "\n"))
+    assert INTEREST.may_match(_by_hand("Kaffee mit Sam", "", 80, "\n"))
+    data = _by_hand("Coffee with Sam", "", 80, "\n").replace(
+        b"END:VEVENT", b"CATEGORIES:Work,Followup\nEND:VEVENT")
+    assert INTEREST.may_match(data) and _detected(data)
+    plain = _by_hand("Coffee with Sam", "", 80, "\n")
+    assert not INTEREST.may_match(plain)
+    assert Interest.from_keywords(["interview"], uids=["u1@example.org"]).may_match(plain)
 
 
 def test_raw_uids_of_folded_and_escaped_lines():

@@ -20,7 +20,7 @@ from connectors.local import maildir
 from connectors.local.maildir import MaildirMailbox
 from daemon.connector import Context
 from daemon.errors import ConfigError, Conflict, ConnectorError
-from daemon.model import Draft, Recipient
+from daemon.model import Draft, Recipient, ReplySearch
 
 UTC = timezone.utc
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -250,16 +250,21 @@ def test_find_draft_without_drafts_folder(box):
     assert not box.drafts.exists()
 
 
+def S(addresses=(), domains=()) -> ReplySearch:
+    """The search for replies from these senders."""
+    return ReplySearch(senders=(*addresses, *domains))
+
+
 # -- replies ----------------------------------------------------------------------
 
 
 def test_no_inbox_means_no_replies(tmp_path):
-    assert mailbox(tmp_path).find_replies(["jane.doe@acme.example"], ["acme.example"], SINCE) == []
+    assert mailbox(tmp_path).find_replies(S(["jane.doe@acme.example"], ["acme.example"]), SINCE) == []
 
 
 def test_missing_inbox_is_an_error(tmp_path):
     with pytest.raises(ConnectorError):
-        mailbox(tmp_path, inbox="nowhere").find_replies(["a@b.example"], [], SINCE)
+        mailbox(tmp_path, inbox="nowhere").find_replies(S(["a@b.example"], []), SINCE)
 
 
 def test_unreadable_files_are_skipped(box, inbox):
@@ -271,7 +276,7 @@ def test_unreadable_files_are_skipped(box, inbox):
     put(inbox, "6.badfrom", b"From: <<<@@@>>>\x00\xff,,\nDate: nonsense\n\nbody\n")
     put(inbox, ".7.hidden", message(date=NOW))
     put(inbox, "8.nulls", b"\x00" * 100 + b"\n\n")
-    replies = box.find_replies(["jane.doe@acme.example"], [], SINCE)
+    replies = box.find_replies(S(["jane.doe@acme.example"], []), SINCE)
     assert len(replies) == 1
 
 
@@ -281,14 +286,14 @@ def test_old_files_are_not_opened(box, inbox, monkeypatch):
     monkeypatch.setattr(maildir, "read_head", lambda path: opened.append(path.name) or real(path))
     put(inbox, "old", message(date=NOW), mtime=SINCE - timedelta(days=1, minutes=1))
     put(inbox, "slack", message(date=NOW), mtime=SINCE - timedelta(hours=20))
-    replies = box.find_replies(["jane.doe@acme.example"], [], SINCE)
+    replies = box.find_replies(S(["jane.doe@acme.example"], []), SINCE)
     assert opened == ["slack"]
     assert len(replies) == 1
 
 
 def test_date_header_wins_over_mtime(box, inbox):
     put(inbox, "late-delivery", message(date=SINCE - timedelta(hours=1)), mtime=NOW)
-    assert box.find_replies(["jane.doe@acme.example"], [], SINCE) == []
+    assert box.find_replies(S(["jane.doe@acme.example"], []), SINCE) == []
 
 
 @pytest.mark.parametrize("date_header", [None, "not a date", "Tue, 99 Foo 2030 99:99:99"])
@@ -298,21 +303,21 @@ def test_missing_or_bad_date_falls_back_to_mtime(box, inbox, date_header):
         raw = f"Date: {date_header}\n".encode() + raw
     when = SINCE + timedelta(hours=3)
     put(inbox, "undated", raw, mtime=when)
-    (reply,) = box.find_replies(["jane.doe@acme.example"], [], SINCE)
+    (reply,) = box.find_replies(S(["jane.doe@acme.example"], []), SINCE)
     assert reply.date == when
 
 
 def test_naive_date_is_utc(box, inbox):
     put(inbox, "naive", b"From: jane.doe@acme.example\nDate: Mon, 1 Jan 2035 10:00:00 -0000\n\nx\n")
-    (reply,) = box.find_replies(["jane.doe@acme.example"], [], SINCE)
+    (reply,) = box.find_replies(S(["jane.doe@acme.example"], []), SINCE)
     assert reply.date == datetime(2035, 1, 1, 10, 0, tzinfo=UTC)
 
 
 def test_reply_fields(box, inbox):
     put(inbox, "m", message("Jane <JANE.DOE@acme.example>", NOW, "Re: Hi", "<r1@acme.example>"))
-    (reply,) = box.find_replies(["Jane.Doe@Acme.Example"], [], SINCE)
-    assert (reply.sender, reply.date, reply.subject, reply.ref) == (
-        "jane.doe@acme.example", NOW, "Re: Hi", "<r1@acme.example>")
+    (reply,) = box.find_replies(S(["Jane.Doe@Acme.Example"], []), SINCE)
+    assert (reply.get("from"), reply.date, reply.get("subject"), reply.ref) == (
+        "Jane <JANE.DOE@acme.example>", NOW, "Re: Hi", "<r1@acme.example>")
 
 
 def test_several_inboxes_and_duplicates(tmp_path):
@@ -321,30 +326,28 @@ def test_several_inboxes_and_duplicates(tmp_path):
     put(two, "b", message(message_id="<same@acme.example>"), sub="cur")
     put(two, "c", message("bob@hr.acme.example", message_id="<other@acme.example>"))
     box = mailbox(tmp_path, inbox=["INBOX", "Archive"])
-    replies = box.find_replies(["jane.doe@acme.example"], ["acme.example"], SINCE)
+    replies = box.find_replies(S(["jane.doe@acme.example"], ["acme.example"]), SINCE)
     assert sorted(r.ref for r in replies) == ["<other@acme.example>", "<same@acme.example>"]
 
 
-@pytest.mark.parametrize("headers, kept", [
-    ({"Auto-Submitted": "auto-replied; owner-email=jane@acme.example"}, False),
-    ({"Auto-Submitted": "auto-generated"}, False),
-    ({"Auto-Submitted": " No "}, True),
-    ({"X-Autoreply": ""}, False),
-    ({"X-Autorespond": "1"}, False),
-    ({"Precedence": "AUTO_REPLY"}, False),
-    ({"Precedence": "bulk"}, True),
+@pytest.mark.parametrize("headers", [
+    {"Auto-Submitted": "auto-replied; owner-email=jane@acme.example"},
+    {"X-Autoreply": ""},
+    {"Precedence": "AUTO_REPLY", "X-Auto-Response-Suppress": "All"},
 ])
-def test_auto_reply_headers(box, inbox, headers, kept):
+def test_the_headers_of_automatic_replies_are_delivered_for_the_core_to_judge(box, inbox, headers):
     raw = "".join(f"{k}: {v}\n" for k, v in headers.items()).encode() + message()
     put(inbox, "m", raw)
-    assert len(box.find_replies(["jane.doe@acme.example"], [], SINCE)) == (1 if kept else 0)
+    (reply,) = box.find_replies(S(["jane.doe@acme.example"], []), SINCE)
+    assert {k.lower(): v for k, v in headers.items()} == {
+        k: v for k, v in reply.headers if k in {h.lower() for h in headers}}
 
 
 def test_find_replies_changes_nothing(box, inbox):
     paths = [put(inbox, f"m{i}", message(date=NOW - timedelta(hours=i))) for i in range(3)]
     paths.append(put(inbox, "x:2,S", message("other@else.example"), sub="cur"))
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in paths}
-    box.find_replies(["jane.doe@acme.example"], ["else.example"], SINCE)
+    box.find_replies(S(["jane.doe@acme.example"], ["else.example"]), SINCE)
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in paths} == before
     assert sorted(p.name for s in ("cur", "new", "tmp") for p in (inbox / s).iterdir()) == sorted(
         p.name for p in paths)
