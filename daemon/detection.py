@@ -200,16 +200,22 @@ class Judge:
         """Every text whose presence can make an event worth reading: the
         interview and round words, the strong signs of a hiring process,
         the hiring systems' domains, the tags and the user's included
-        titles. ``Interest`` is built from these, so that detection never
-        sees less than it could use."""
+        titles; ``interest_domains`` adds the hiring systems' domains.
+        ``Interest`` is built from these, so that detection never sees less
+        than it could use."""
         if self.rules.keywords is not None:
             words = [*self.rules.keywords, *self.rules.extra_keywords]
         else:
             words = [*self.lexicon.words("interview"), *self.lexicon.words("rounds"),
                      *self.lexicon.words("hiring_strong")]
-        words += [*domains.HIRING_SYSTEMS, *domains.INTERVIEW_VENDORS, "followup", "interview",
-                  *self.overrides.include_titles]
+        words += ["followup", "interview", *self.overrides.include_titles]
         return words
+
+    @staticmethod
+    def interest_domains() -> frozenset[str]:
+        """The hiring systems and interview vendors whose addresses or links
+        make an invitation worth reading (``_system``)."""
+        return domains.HIRING_SYSTEMS | domains.INTERVIEW_VENDORS
 
     # -- the verdict ----------------------------------------------------------
 

@@ -89,9 +89,12 @@ class Engine:
         self.tz = ZoneInfo(settings.me.timezone)
         self.judge = Judge(settings.detection, settings.me.addresses, self.tz, settings.me.name,
                            month_first=settings.me.country in MONTH_FIRST_COUNTRIES)
-        self.interest = Interest.from_keywords(self.judge.interest_terms())
+        self.interest = Interest.from_keywords(self.judge.interest_terms(),
+                                               domains=self.judge.interest_domains())
         self.answers = AnswerJudge(settings.me.addresses, self.judge.lexicon)
         self.verdicts: dict[str, dict[str, datetime]] = {}
+        self._verdicts_before: dict[tuple[str, CalendarEvent], Interview | Ignored | None] = {}
+        self._verdicts_now: dict[tuple[str, CalendarEvent], Interview | Ignored | None] = {}
         self.days = BusinessDays.for_country(settings.me.country, settings.me.subdivision)
         self.composer = Composer.load(settings.me, settings.templates_dir)
         self.state = State(settings.state_path)
@@ -225,12 +228,23 @@ class Engine:
         self.state.set_account(name, "ok", "", now)
 
     def _classify(self, event: CalendarEvent, calendar: str, report: PassReport) -> Interview | Ignored | None:
-        """``classify``, but an event that trips it is reported, never fatal."""
-        try:
-            return self.judge.classify(event, calendar)
-        except Exception as exc:  # noqa: BLE001 - one bad event never stops a scan
-            report.problems.append(Problem(event.source or calendar, f"could not be understood: {exc!r}", event.uid))
-            return None
+        """``classify``, but an event that trips it is reported, never fatal.
+        A verdict is remembered from one pass to the next while the event
+        and the judge stay the same: a warm pass judges only what changed."""
+        key = (calendar, event)
+        if key in self._verdicts_now:
+            return self._verdicts_now[key]
+        if key in self._verdicts_before:
+            found = self._verdicts_before[key]
+        else:
+            try:
+                found = self.judge.classify(event, calendar)
+            except Exception as exc:  # noqa: BLE001 - one bad event never stops a scan
+                report.problems.append(Problem(event.source or calendar,
+                                               f"could not be understood: {exc!r}", event.uid))
+                return None
+        self._verdicts_now[key] = found
+        return found
 
     def _detect(self, report: PassReport) -> None:
         for name in self.calendars:
@@ -350,7 +364,9 @@ class Engine:
                               include_titles=titles("include"), exclude_titles=titles("exclude"))
         old = self.judge
         self.judge = Judge(old.rules, old.me, old.tz, old.user_name, overrides, old.month_first, old.lexicon)
-        self.interest = Interest.from_keywords(self.judge.interest_terms(), uids=overrides.include_uids)
+        self._verdicts_now = {}  # judged by the old judge: judge again
+        self.interest = Interest.from_keywords(self.judge.interest_terms(), uids=overrides.include_uids,
+                                               domains=self.judge.interest_domains())
 
     # -- the pass ------------------------------------------------------------
 
@@ -360,6 +376,9 @@ class Engine:
         (stopping between two actions once ``should_stop()`` is true)."""
         report = PassReport(now=now, plan=Plan(), interviews=[], ignored=[])
         self._read_verdicts()
+        # the verdicts of the last pass, for the events still the same; only
+        # this pass's are kept, so the memory follows the calendar
+        self._verdicts_before, self._verdicts_now = self._verdicts_now, {}
         for name, why in self.broken.items():
             report.account_errors[name] = why
         self._held(report)

@@ -11,9 +11,11 @@ hold an interview.
 
 The test is a superset of detection by construction: each term is cut
 where detection lets it vary (spaces, ``_``, ``-``) and all its pieces must
-occur in one SUMMARY, DESCRIPTION, CATEGORIES, ORGANIZER or ATTENDEE line
-(the only properties detection reads for its triggers), unfolded,
-unescaped and normalised as detection normalises; detection additionally
+occur in one SUMMARY, DESCRIPTION or CATEGORIES line (the only text
+detection reads for its triggers), or an address in an ORGANIZER or
+ATTENDEE line or a link in the description is at one of ``domains``; unfolded,
+unescaped and normalised as detection normalises, the first piece at the
+start of a word (as detection wants whole words); detection additionally
 wants whole words in the right order. ``tests/unit/test_interest.py``
 checks the superset property against detection on generated calendars.
 A prefix tree of the terms' first pieces finds the few terms worth
@@ -31,8 +33,12 @@ from functools import cached_property
 _SEPARATORS = re.compile(r"[\s_-]+")
 _FOLD = re.compile(rb"(?:\r\n|\r|\n)[ \t]")  # also old Mac files (lone CR)
 _ESCAPE = re.compile(r"\\([\\,;:nN])")
-# a title or description line, in text already case-folded
-_TEXT_LINE = re.compile(r"^(?:summary|description|categories|organizer|attendee)[;:].*$", re.MULTILINE)
+# a title, description or categories line, in text already case-folded
+_TEXT_LINE = re.compile(r"^(?:summary|description|categories)[;:].*$", re.MULTILINE)
+# an organizer or attendee line, and the hosts of addresses and links
+_PEOPLE_LINE = re.compile(r"^(?:organizer|attendee)[;:].*$", re.MULTILINE)
+_ADDRESS_HOST = re.compile(r"@([\w.-]+)")
+_LINK_HOST = re.compile(r"https?://([\w.-]+)")
 _UID_LINE = re.compile(r"^UID(?:;[^:\n]*)?:(.*)$", re.MULTILINE | re.IGNORECASE)
 
 
@@ -57,11 +63,19 @@ class Interest:
 
     keywords: tuple[tuple[str, ...], ...]
     uids: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()  # hosts whose addresses or links count (and below)
 
     @classmethod
-    def from_keywords(cls, keywords: Iterable[str], uids: Iterable[str] = ()) -> Interest:
+    def from_keywords(cls, keywords: Iterable[str], uids: Iterable[str] = (),
+                      domains: Iterable[str] = ()) -> Interest:
         pieces = {tuple(p for p in _SEPARATORS.split(_norm(k)) if p) for k in keywords}
-        return cls(tuple(sorted(p for p in pieces if p)), frozenset(uids))
+        return cls(tuple(sorted(p for p in pieces if p)), frozenset(uids),
+                   frozenset(d.lower() for d in domains))
+
+    def _host_counts(self, host: str) -> bool:
+        """``host`` or one of its parents is one of ``domains``."""
+        labels = host.strip(".").split(".")
+        return any(".".join(labels[i:]) in self.domains for i in range(len(labels) - 1))
 
     @cached_property
     def _by_first(self) -> tuple[re.Pattern[str] | None, dict[str, list[tuple[str, ...]]]]:
@@ -72,7 +86,8 @@ class Interest:
             return None, by_first
         from .lang import _trie
 
-        return re.compile("(?=(" + _trie(by_first) + "))"), by_first
+        # detection wants whole words: a term starts where a word does
+        return re.compile(r"(?<!\w)(?=(" + _trie(by_first) + "))"), by_first
 
     def _line_matches(self, line: str) -> bool:
         pattern, by_first = self._by_first
@@ -101,8 +116,16 @@ class Interest:
             return True
         text = text.replace("\r", "\n")
         for line in _TEXT_LINE.findall(text):
-            if self._line_matches(_ESCAPE.sub(_unescape, line)):
+            line = _ESCAPE.sub(_unescape, line)
+            if self._line_matches(line):
                 return True
+            if self.domains and line.startswith("description") and any(
+                    self._host_counts(h) for h in _LINK_HOST.findall(line)):
+                return True
+        if self.domains:
+            for line in _PEOPLE_LINE.findall(text):
+                if any(self._host_counts(h) for h in _ADDRESS_HOST.findall(line)):
+                    return True
         if self.uids:
             return any(_ESCAPE.sub(_unescape, m.group(1)).strip() in self._folded_uids
                        for m in _UID_LINE.finditer(text))
@@ -118,7 +141,8 @@ class Interest:
         makes it read everything again."""
         import hashlib
 
-        text = "|".join(" ".join(pieces) for pieces in self.keywords) + "#" + "|".join(sorted(self.uids))
+        text = ("|".join(" ".join(pieces) for pieces in self.keywords) + "#" + "|".join(sorted(self.uids))
+                + "#" + "|".join(sorted(self.domains)))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

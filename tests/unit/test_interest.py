@@ -29,7 +29,7 @@ JUDGE = Judge(Detection(extra_keywords=EXTRA), frozenset({"me@example.org"}), ti
 KEYWORDS = (*EXTRA, "interview", "phone screen", "technical screen", "on-site", "final round",
             "hiring manager", "Vorstellungsgespräch", "entretien", "entrevista", "sollicitatiegesprek",
             "colloquio", "your application", "vielen Dank für Ihre Bewerbung", "Kaffee mit", "[followup]")
-INTEREST = Interest.from_keywords(JUDGE.interest_terms())
+INTEREST = Interest.from_keywords(JUDGE.interest_terms(), domains=JUDGE.interest_domains())
 START = datetime(2026, 5, 4, 15, tzinfo=timezone.utc)
 WINDOW = (START - timedelta(days=1), START + timedelta(days=1))
 
@@ -163,6 +163,11 @@ def test_an_invitation_through_a_hiring_system_is_read_without_any_word():
     data = _by_hand("Jordan Lee and Sam Ortiz", "", 80, "\r\n").replace(
         b"END:VEVENT", b"ORGANIZER;CN=Acme:mailto:no-reply@us.greenhouse-mail.io\r\nEND:VEVENT")
     assert INTEREST.may_match(data) and _detected(data)
+    linked = _by_hand("Jordan Lee and Sam Ortiz", "Join: https://app.karat.io/join/X", 80, "\r\n")
+    assert INTEREST.may_match(linked) and _detected(linked)
+    other = _by_hand("Jordan Lee and Sam Ortiz", "", 80, "\r\n").replace(
+        b"END:VEVENT", b"ORGANIZER;CN=Acme:mailto:jordan@notgreenhouse.io\r\nEND:VEVENT")
+    assert not INTEREST.may_match(other)
 
 
 def test_a_tag_a_category_an_included_title_or_uid_is_read():
