@@ -19,7 +19,7 @@ from pathlib import Path
 from .rows import Row, table, write_json
 
 #: the groups in the order of the table
-GROUPS = ("requests", "corpus", "scale", "idle", "startup", "latency")
+GROUPS = ("judgement", "requests", "corpus", "scale", "idle", "startup", "latency")
 PROFILES = ("corpus", "scale", "idle")
 
 
@@ -53,10 +53,10 @@ def _guarded(group: str, call) -> list[Row]:
 
 def run(quick: bool, groups: tuple[str, ...] = GROUPS) -> list[Row]:
     """Every selected group; rows in the order of ``GROUPS``."""
-    from . import corpus, idle, latency, polls, scale, startup
+    from . import corpus, idle, judgement, latency, polls, scale, startup
 
-    modules = {"requests": polls, "corpus": corpus, "scale": scale, "idle": idle,
-               "startup": startup, "latency": latency}
+    modules = {"judgement": judgement, "requests": polls, "corpus": corpus, "scale": scale,
+               "idle": idle, "startup": startup, "latency": latency}
     found: dict[str, list[Row]] = {}
     for group in groups:
         found[group] = _guarded(group, lambda m=modules[group]: m.run(quick))
