@@ -120,6 +120,9 @@ def _id_terms(message_ids: Sequence[str]) -> list[str] | None:
     for other in ids[1:]:
         while not other.startswith(shared):
             shared = shared[:-1]
+    # up to the first dot: the same search whichever drafts exist, so the
+    # search cache holds from one poll to the next
+    shared = shared[:shared.find(".") + 1] if "." in shared else shared
     terms = [shared] if len(shared) >= _SHARED_ID_PREFIX else ids
     return terms if all(quote(t) is not None for t in terms) else None
 
