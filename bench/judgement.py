@@ -16,7 +16,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -25,9 +25,17 @@ from zoneinfo import ZoneInfo
 from .rows import Row
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
-INVITE_SETS = ("invites", "invites-intl")
-ME = frozenset({"alex.morgan@gmail.com", "alex.morgan@northwind-traders.com"})
-ME_NAME = "Alex Morgan"
+INVITE_SETS = ("invites", "invites-intl", "invites-more")
+REPLY_SETS = ("replies", "replies-more")
+# the user of each corpus: Alex Morgan, and Sam Rivera in the -more sets
+USERS = {
+    "": ("Alex Morgan", frozenset({"alex.morgan@gmail.com", "alex.morgan@northwind-traders.com"})),
+    "-more": ("Sam Rivera", frozenset({"sam.rivera@fastmail.com", "sam.rivera@contoso-retail.com"})),
+}
+
+
+def _user(folder_name: str) -> tuple[str, frozenset[str]]:
+    return USERS["-more" if folder_name.endswith("-more") else ""]
 TZ = ZoneInfo("Europe/Berlin")
 WINDOW = (datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 12, 31, tzinfo=timezone.utc))
 # the goals of the judgement (fractions of the labelled cases)
@@ -44,6 +52,13 @@ def _key(text: str | None) -> str:
     text = unicodedata.normalize("NFC", text or "").casefold()
     text = _SUFFIX.sub(" ", text)
     return " ".join(re.sub(r"[^\w&]+", " ", text).split())
+
+
+def _position_key(text: str | None) -> str:
+    """A position as a person compares it: what parentheses add (a team, a
+    place, a gender marker) aside, "Staff Engineer (Infrastructure)" is
+    the Staff Engineer position."""
+    return _key(re.sub(r"\([^)]*\)", " ", text or ""))
 
 
 @dataclass
@@ -65,11 +80,12 @@ class Tally:
         return self.right.get(figure, 0) / total if total else None
 
 
-def _judge():
+def _judge(folder_name: str):
     from daemon.detection import Judge
     from daemon.settings import Detection
 
-    return Judge(Detection(), ME, TZ, ME_NAME, month_first=True)
+    name, me = _user(folder_name)
+    return Judge(Detection(), me, TZ, name, month_first=True)
 
 
 def invites(tally: Tally | None = None) -> Tally:
@@ -78,8 +94,8 @@ def invites(tally: Tally | None = None) -> Tally:
     from daemon.ical import parse_ics
 
     tally = tally or Tally()
-    judge = _judge()
     for name in INVITE_SETS:
+        judge = _judge(name)
         folder = CORPUS / name
         labels_file = folder / "labels.toml"
         if not labels_file.is_file():
@@ -104,7 +120,7 @@ def invites(tally: Tally | None = None) -> Tally:
             tally.count("company", _key(interview.company) == _key(label.get("company")),
                         f"{case}: {interview.company!r} != {label.get('company')!r}")
             if "position" in label:
-                tally.count("position", _key(interview.position) == _key(label["position"]),
+                tally.count("position", _position_key(interview.position) == _position_key(label["position"]),
                             f"{case}: {interview.position!r} != {label['position']!r}")
             people = sorted(p.email for p in interview.interviewers if p.email)
             tally.count("interviewers", people == sorted(a.lower() for a in label.get("interviewers", [])),
@@ -118,17 +134,23 @@ def invites(tally: Tally | None = None) -> Tally:
 
 def replies(tally: Tally | None = None) -> Tally:
     """The answer judgement on every labelled message."""
+
+    tally = tally or Tally()
+    for name in REPLY_SETS:
+        _replies(CORPUS / name, tally)
+    return tally
+
+
+def _replies(folder: Path, tally: Tally) -> None:
     from daemon.answers import Facts, Judge
     from daemon.headers import received_of
 
-    tally = tally or Tally()
-    folder = CORPUS / "replies"
     labels_file = folder / "labels.toml"
     if not labels_file.is_file():
-        return tally
+        return
     labels = tomllib.loads(labels_file.read_text(encoding="utf-8"))
     processes = labels.pop("processes", {})
-    judge = Judge(ME)
+    judge = Judge(_user(folder.name)[1])
     parser = BytesHeaderParser(policy=policy.default)
     for file, label in sorted(labels.items()):
         if not isinstance(label, dict) or "answer" not in label:
@@ -146,8 +168,7 @@ def replies(tally: Tally | None = None) -> Tally:
         verdict = judge.judge(received, facts)
         figure = "answers found" if label["answer"] else "non-answers left"
         tally.count(figure, verdict.answer == label["answer"],
-                    f"replies/{file} ({label.get('kind')}): {verdict.reason}")
-    return tally
+                    f"{folder.name}/{file} ({label.get('kind')}): {verdict.reason}")
 
 
 FIGURES = (

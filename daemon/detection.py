@@ -36,12 +36,15 @@ from .settings import Detection
 from .timing import interview_end
 
 # Evidence needed: at least this much makes an interview; an event with an
-# interview or round word but less is a maybe.
+# interview or round word but less is a maybe. Without any interview or
+# round word (a hiring system, "the role at Wise") a little more is needed.
 ENOUGH = 3
+ENOUGH_WITHOUT_WORDS = 4
 TEXT_LIMIT = 20_000  # characters of a description weighed
 # Tags that settle the question from inside the calendar.
 INCLUDE_TAG = re.compile(r"\[\s*followup\s*\]|#followup\b", re.I)
 EXCLUDE_TAG = re.compile(r"\[\s*no[\s_-]*followup\s*\]|#no[_-]?followup\b", re.I)
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.I)
 INCLUDE_CATEGORIES = frozenset({"followup", "interview", "job interview"})
 EXCLUDE_CATEGORIES = frozenset({"no followup", "no-followup", "nofollowup"})
 
@@ -150,6 +153,27 @@ class _Evidence:
         self.reasons.append(reason)
 
 
+class _Facts:
+    """What one verdict reads of an event more than once, read once: the
+    names on it and what the title and description say of the company and
+    position."""
+
+    def __init__(self, judge: Judge, event: CalendarEvent):
+        self._judge, self._event = judge, event
+
+    @cached_property
+    def names(self) -> Names:
+        return self._judge._names(self._event)
+
+    @cached_property
+    def title(self) -> tuple[str | None, str | None, str | None]:
+        return self._judge.reader.from_title(self._event.title, self.names)
+
+    @cached_property
+    def description(self) -> tuple[str | None, str | None]:
+        return self._judge.reader.from_description(self._event.description, self.names)
+
+
 def _inside(hit: Hit, spans: list[Hit]) -> bool:
     """``hit`` lies within a longer hit of ``spans``."""
     return any(s.start <= hit.start and hit.end <= s.end and (s.end - s.start) > (hit.end - hit.start)
@@ -168,9 +192,8 @@ class Judge:
         self.user_name = user_name
         self.overrides = overrides or Overrides()
         self.month_first = month_first
-        self.lexicon = lexicon or Lexicon(rules.languages, extra={"interview": rules.extra_keywords})
-        self.reader = Reader(self.lexicon)
-        self.decisions = DecisionReader(self.lexicon)
+        self.lexicon = lexicon or _lexicon(rules.languages, rules.extra_keywords)
+        self.reader, self.decisions = _readers(self.lexicon)
 
     # -- the words ------------------------------------------------------------
 
@@ -227,7 +250,8 @@ class Judge:
             if plain != event.description:
                 event = replace(event, description=plain)
         title = norm(event.title)
-        description = norm(event.description[:TEXT_LIMIT])
+        # words are judged without the links (a Teams link holds "meetup-join")
+        description = norm(_LINK.sub(" ", event.description[:TEXT_LIMIT]))
         in_title = self._hits(title)
         in_description = self._hits(description)
         user = self.overrides.verdict(event)
@@ -248,7 +272,7 @@ class Judge:
         if user is not None:
             if not user[0]:
                 return ignored(user[1], "user")
-            return self._make_interview(event, calendar, matched, user[1], first)
+            return self._make_interview(event, calendar, matched, user[1], first, _Facts(self, event))
 
         excluded = self._excluded.search(title) if self._excluded else None
         if excluded:
@@ -264,9 +288,11 @@ class Judge:
             if side is not None:
                 return ignored(side, "interviewer")
 
-        evidence = self._weigh(event, title, description, in_title, in_description, system, strong)
-        if evidence.score >= ENOUGH:
-            return self._make_interview(event, calendar, matched, "; ".join(evidence.reasons), first)
+        facts = _Facts(self, event)
+        evidence = self._weigh(event, title, description, in_title, in_description, system, strong, facts)
+        needed = ENOUGH if (in_title or in_description) else ENOUGH_WITHOUT_WORDS
+        if evidence.score >= needed:
+            return self._make_interview(event, calendar, matched, "; ".join(evidence.reasons), first, facts)
         if in_title or in_description or system:
             shown = "; ".join(evidence.reasons) or "nothing else shows a hiring process"
             return ignored(f"maybe an interview ({shown}); to confirm: followup include {event.uid}",
@@ -310,24 +336,28 @@ class Judge:
     def _other_meaning(self, event: CalendarEvent, title: str, description: str, in_title: list[Hit],
                        hiring_proof: bool) -> str | None:
         """Press, visa, research, reviews, school, events, games: a phrase
-        in the title (or in the description when the title names no
-        interview), unless it is part of the position or of a longer
-        company name ("Riot Games"), or the invitation otherwise proves a
-        hiring process (sent through a hiring system, "thank you for
-        applying") and its description gives no other meaning."""
+        in the title, unless it is part of a job title ("Press Relations
+        Lead") or the invitation otherwise proves a hiring process (sent
+        through a hiring system, "thank you for applying") and its
+        description gives no other meaning; or a phrase in the description
+        when the title names no interview (only a round, like "Panel") and
+        nothing proves a hiring process. Preparing for an interview counts
+        in the title only ("no prep needed" is said of real ones)."""
         matcher = self.lexicon.matcher("other_meanings")
         in_description = None
         for hit in matcher.finditer(description):
             if not self._in_job_title(description, hit) and not _inside(hit, self._hits(description)):
                 in_description = hit
                 break
-        if hiring_proof and in_description is None:
-            return None
-        for hit in matcher.finditer(title):
-            if _inside(hit, in_title) or self._in_job_title(title, hit):
-                continue
-            return f"{hit.word!r} in the title gives it another meaning"
-        if not in_title and in_description is not None:
+        if not (hiring_proof and in_description is None):
+            for key in ("other_meanings", "other_meanings_titles"):
+                for hit in self.lexicon.matcher(key).finditer(title):
+                    if _inside(hit, in_title) or self._in_job_title(title, hit):
+                        continue
+                    return f"{hit.word!r} in the title gives it another meaning"
+        interview_words = self._interview_words.lang_of
+        if in_description is not None and not hiring_proof \
+                and not any(h.word in interview_words for h in in_title):
             return f"{in_description.word!r} in the description gives it another meaning"
         return None
 
@@ -351,9 +381,9 @@ class Judge:
                 if hit.word.endswith(":") and self._names_me(text[hit.end:hit.end + 80]):
                     continue  # "Candidate: <my name>" is my own interview
                 return f"{hit.word!r} in the {where}: you are on the hiring side"
-        hit = self.lexicon.matcher("hiring_side_titles").search(title)
-        if hit is not None:
-            return f"{hit.word!r} in the title: you are on the hiring side"
+        for hit in self.lexicon.matcher("hiring_side_titles").finditer(title):
+            if not _inside(hit, self._hits(title)):  # "Take-home debrief" is a round
+                return f"{hit.word!r} in the title: you are on the hiring side"
         for person in event.attendees:
             email = (person.email or "").lower()
             # Greenhouse's scheduling address is a guest only on interviewers' copies
@@ -388,7 +418,8 @@ class Judge:
                    for p in others)
 
     def _weigh(self, event: CalendarEvent, title: str, description: str, in_title: list[Hit],
-               in_description: list[Hit], system: str | None, strong: Hit | None) -> _Evidence:
+               in_description: list[Hit], system: str | None, strong: Hit | None,
+               facts: _Facts) -> _Evidence:
         evidence = _Evidence()
         interview_words = set(self._interview_words.lang_of) if self.rules.keywords is None else None
         title_interview = [h for h in in_title if interview_words is None or h.word in interview_words]
@@ -413,20 +444,15 @@ class Judge:
                     break
         if system is not None:
             evidence.add(2, f"sent through {system}")
-        if in_title and not title_interview and self._names_organisation(event, title_rounds):
+        if in_title and not title_interview and facts.title[0] is not None:
             evidence.add(1, "the title names a company")
         elif not title_interview and (in_title or in_description or strong) and self._invited_by_company(event):
             evidence.add(1, f"invited by {event.organizer.email}")
-        if strong is None and not title_interview and self.reader.from_description(description, self._names(event))[1]:
+        if not title_interview and facts.description[1]:
             evidence.add(1, "the description names a position")
-        if not in_title and self._scheduler_title(event):
+        if not in_title and self._scheduler_title(event, facts.names):
             evidence.add(1, "a scheduler's title of two names")
         return evidence
-
-    def _names_organisation(self, event: CalendarEvent, hits: list[Hit]) -> bool:
-        names = self._names(event)
-        company, _, _ = self.reader.from_title(event.title, names)
-        return company is not None
 
     def _invited_by_company(self, event: CalendarEvent) -> bool:
         org = event.organizer
@@ -434,7 +460,7 @@ class Judge:
                 and domains.is_employer(org.email)
                 and domains.registered(domains.domain_of(org.email)) not in self._own_domains)
 
-    def _scheduler_title(self, event: CalendarEvent) -> bool:
+    def _scheduler_title(self, event: CalendarEvent, names: Names) -> bool:
         """"Jordan Lee and Sam Ortiz", "Jordan <> Sam", "30 Min Meeting between
         Riley Chen and Alex Morgan": a scheduler's title of two people."""
         title = event.title.strip()
@@ -442,7 +468,6 @@ class Judge:
         if between:
             title = between.group(1)
         parts = re.split(r"\s+(?:and|und|et|y|en|e|&|<>|x|/|//|\+|meets)\s+", title)
-        names = self._names(event)
         return len(parts) == 2 and all(looks_like_person(p.strip(" :-")) or names.is_person(p.strip(" :-"))
                                        for p in parts)
 
@@ -456,11 +481,11 @@ class Judge:
     # -- what an interview is about --------------------------------------------
 
     def _make_interview(self, event: CalendarEvent, calendar: str, matched: str, why: str,
-                        hits: list[Hit] | None) -> Interview:
-        names = self._names(event)
+                        hits: list[Hit] | None, facts: _Facts) -> Interview:
+        names = facts.names
         interviewers = people.interviewers(event, self.me, self.lexicon)
-        company, position, vendor = self.reader.from_title(event.title, names)
-        d_company, d_position = self.reader.from_description(event.description, names)
+        company, position, vendor = facts.title
+        d_company, d_position = facts.description
         company = company or d_company
         # a title shortens the position ("Senior ML Engineer"); the
         # description's sentence names it whole
@@ -475,6 +500,8 @@ class Judge:
             company = self.reader.from_signature(event.description, names)
         found_domains = people.company_domains([p.email for p in interviewers if p.email],
                                                named=f"{event.title} {company or ''}")
+        if company is not None:
+            company = self.reader.without_team_words(company)  # "Recrutement BlaBlaCar"
         if company is None and found_domains:
             company = (self.reader.spelled_domain(found_domains[0], [event.title, event.description,
                                                                       *(p.name for p in interviewers)])
@@ -498,6 +525,18 @@ class Judge:
             if hit.lang:
                 counts[hit.lang] = counts.get(hit.lang, 0) + 1
         return max(counts, key=lambda k: counts[k]) if counts else ""
+
+
+@lru_cache(maxsize=8)
+def _lexicon(languages: tuple[str, ...] | None, extra_keywords: tuple[str, ...]) -> Lexicon:
+    """One compiled lexicon per configuration and process: a second engine
+    (a reload, the next command in one process) does not compile it again."""
+    return Lexicon(languages, extra={"interview": extra_keywords})
+
+
+@lru_cache(maxsize=8)
+def _readers(lexicon: Lexicon) -> tuple[Reader, DecisionReader]:
+    return Reader(lexicon), DecisionReader(lexicon)
 
 
 @lru_cache(maxsize=8)

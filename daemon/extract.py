@@ -48,6 +48,9 @@ GENERIC = frozenset(norm(w) for w in (
     "llamada", "reunión", "videollamada", "gesprek", "afspraak", "chiamata", "riunione", "chamada",
     "reunião", "teams meeting", "microsoft teams meeting", "hangout", "google hangouts", "skype",
     "new time", "rescheduled", "moved", "updated", "neuer termin", "verschoben", "nouvelle date",
+    "confirmed", "confirmation", "invitation", "videogesprek", "telefoongesprek", "videotelefonat",
+    "videollamada", "videochamada", "videochiamata", "appel vidéo", "visioconférence", "ihnen", "sie",
+    "dich", "dir", "du", "euch", "vous", "toi", "usted", "ustedes", "u", "jou", "lei", "você", "vocês",
     "reporté", "nuevo horario", "reprogramado", "nieuwe tijd", "verplaatst", "nuova data", "spostato",
     "novo horário", "reagendado", "persona", "presencial", "remoto", "en línea", "oficina",
     "présentiel", "distanciel", "en ligne", "kantoor", "op kantoor", "presenza", "in presenza", "sede",
@@ -72,6 +75,11 @@ ID_TOKEN = re.compile(r"(?<!\w)[\w/.-]*\d{3,}[\w/.-]*[-/.][\w/.-]*\d[\w/.-]*|(?<
 ADDRESS = re.compile(r"\b(?:street|st\.|avenue|ave\.?|road|rd\.|blvd|boulevard|lane|drive|way|floor|suite|"
                      r"stra(?:ß|ss)e|str\.|platz|allee|weg|rue|avenue|calle|avenida|via|viale|piazza|rua|"
                      r"straat|laan|plein|gracht)\b", re.I)
+# Gender markers of job ads: "(m/w/d)", "(H/F)", "(all genders)".
+GENDER_MARKER = re.compile(r"^(?:[mwfdhxv]\s*/\s*[mwfdhxv](?:\s*/\s*[mwfdhxv])?|all genders|w/m/d|m/f/x)$", re.I)
+# Words that only say what kind of meeting it is: "Chat re", "Call w/".
+MEETING_WORDS = frozenset("""chat call meeting sync re about regarding w/ with coffee lunch intro quick
+catch-up catch up follow-up follow up video phone zoom teams meet""".split())
 COMPANY_SUFFIX = re.compile(
     r"\b(?:inc|llc|ltd|gmbh|ag|se|sa|sas|sarl|srl|spa|s\.p\.a|bv|nv|plc|corp|corporation|co|"
     r"company|group|labs?|technologies|technology|tech|systems|software|solutions|bank|"
@@ -122,6 +130,7 @@ class Names:
     user: frozenset[str]
     labels: frozenset[str] = frozenset()
     parts: frozenset[str] = frozenset()  # each word of the names above
+    initials: str = "-"  # the user's initials ("sr" for Sam Rivera)
 
     def in_domain(self, text: str) -> bool:
         """"Bending Spoons" when somebody writes from bendingspoons.com."""
@@ -132,6 +141,11 @@ class Names:
         key = norm(text)
         # a whole name, or one word of it: "with Priya"
         return key in self.people or key in self.user or key in self.parts
+
+    def mentions_user(self, text: str) -> bool:
+        """"Gesprek Alex Morgan": the user's own name in it."""
+        words = set(norm(text).split())
+        return any(part in words for name in self.user for part in name.split() if len(part) > 2)
 
     def starts_with_person(self, text: str) -> bool:
         """"Stefano Russo Head of Analytics": a known person's name first."""
@@ -153,7 +167,8 @@ class Names:
                 elif len(name.split()) == 2:  # "Russo Stefano" may be Stefano Russo
                     known.add(norm(" ".join(reversed(name.split()))))
         parts = {part for name in (*known, *user) for part in name.split()}
-        return Names(frozenset(known), frozenset(user), frozenset(labels), frozenset(parts))
+        initials = "".join(w[0] for w in norm(user_name).split()) if len(user_name.split()) > 1 else "-"
+        return Names(frozenset(known), frozenset(user), frozenset(labels), frozenset(parts), initials)
 
 
 HONORIFIC = re.compile(
@@ -235,19 +250,21 @@ class Reader:
         if not text or len(text) > 60 or not any(c.isalpha() for c in text):
             return False
         key = norm(text)
+        if GENDER_MARKER.match(key) or all(w in MEETING_WORDS for w in key.replace(":", " ").split()) \
+                or key == names.initials:
+            return False
         if key in GENERIC or LEVEL.match(key) or names.is_person(text) or self._is_round(text) \
-                or HONORIFIC.match(text) or names.starts_with_person(text):
+                or HONORIFIC.match(text) or names.starts_with_person(text) or names.mentions_user(text):
             return False
         if self.is_role(text) and not COMPANY_SUFFIX.search(text):
             return False
-        if REQUISITION.match(text) or sum(c.isdigit() for c in text) * 2 > len(text.replace(" ", "")):
+        digits = sum(c.isdigit() for c in text)
+        if digits and (REQUISITION.match(text) or digits * 2 > len(text.replace(" ", ""))):
             return False
         if ID_TOKEN.search(text) or ADDRESS.search(text) or "@" in text or "://" in text \
                 or text.count("(") != text.count(")"):
             return False
-        if any(norm(v) == key for v in domains.VENDOR_NAMES):
-            return False
-        return len(text.split()) <= 6
+        return key not in domains.VENDOR_NAMES and len(text.split()) <= 6
 
     # -- titles -------------------------------------------------------------
 
@@ -281,14 +298,14 @@ class Reader:
             if not segment:
                 continue
             vendor = vendor or self._vendor_in(segment)
-            hit = self._interview_words.search(norm(segment))
-            if hit is None:
+            span = self._interview_words.span(norm(segment))
+            if span is None:
                 found, pos = self._standalone(segment, names)
                 position = position or pos
                 if found:
                     candidates.append((2, len(candidates), found))
                 continue
-            found_ranked, pos = self._around_interview_words(segment, hit.start, hit.end, names)
+            found_ranked, pos = self._around_interview_words(segment, span[0], span[1], names)
             position = position or pos
             candidates += [(rank, len(candidates) + i, name) for i, (rank, name) in enumerate(found_ranked)]
         if not candidates:
@@ -299,18 +316,23 @@ class Reader:
     def _standalone(self, segment: str, names: Names) -> tuple[str | None, str | None]:
         """(company, position) of a title segment without interview words."""
         position = None
-        # "Jane from Umbrella Corp"
-        after_from = self._prepositions["from"].split(" " + segment + " ")
-        if len(after_from) > 1:
-            head = clean(after_from[0])
-            one_name = len(head.split()) == 1 and head[:1].isupper() and head[1:].islower() \
-                and re.search(r"\s(?:from|von)\s", " " + segment + " ", re.I) is not None
-            if self._person_ish(head, names) or one_name:
-                segment = clean(after_from[-1])
-        # "Chat with Eleanor Price", "Coffee with Acme": what follows "with"
+        # "Chat with Eleanor Price", "Coffee with Jess from Monzo": what follows "with"
         after_with = self._prepositions["with"].split(" " + segment + " ")
         if len(after_with) > 1:
             segment = clean(after_with[-1])
+        # "Jane from Umbrella Corp", "Sanne van Coolblue"
+        after_from = self._prepositions["from"].split(" " + segment + " ")
+        if len(after_from) > 1:
+            head, tail = clean(after_from[0]), clean(after_from[-1])
+            one_name = len(head.split()) == 1 and head[:1].isupper() and head[1:].islower() \
+                and tail[:1].isupper() and re.search(r"\s(?:from|von|van)\s", " " + segment + " ", re.I)
+            if self._person_ish(head, names) or one_name:
+                segment = tail
+        # "Staff Engineer @ Figma", "Senior Backend Developer bij bunq"
+        after_at = self._prepositions["at"].split(" " + segment + " ")
+        if len(after_at) == 2 and self.is_role(after_at[0]) \
+                and self.plausible_company(clean(after_at[1]), names):
+            return clean(after_at[1]), self._position_text(after_at[0]) or clean(after_at[0])
         # "Qonto x Alex Morgan": the part that is not a person
         parts = [clean(p) for p in AND_SPLIT.split(segment)]
         if len(parts) == 2:
@@ -325,9 +347,9 @@ class Reader:
             elif self.is_role(head) and not self.is_role(tail):
                 segment, position = tail, head
         if self.is_role(segment) and not COMPANY_SUFFIX.search(segment):
-            return None, position or segment
-        if self.plausible_company(segment, names) and not self._two_people(segment, names) \
-                and (not looks_like_person(segment) or names.in_domain(segment)):
+            return None, position or self._position_text(segment) or segment
+        # a segment of its own that is nobody on the invitation: "Volvo Cars"
+        if self.plausible_company(segment, names) and not self._two_people(segment, names):
             return segment, position
         return None, position
 
@@ -352,7 +374,11 @@ class Reader:
         return found.group(0) if found else None
 
     def _two_people(self, segment: str, names: Names) -> bool:
-        """"Jordan Lee and Sam Ortiz", "Jordan <> Sam": a scheduler's title."""
+        """"Jordan Lee and Sam Ortiz", "Jordan <> Sam", "Intro Call between
+        Tomás Herrera and Sam Rivera": a scheduler's title."""
+        between = re.search(r"\b(?:between|zwischen|entre|tussen|tra)\s+(.+)$", segment, re.I)
+        if between:
+            segment = between.group(1)
         parts = re.split(r"\s+(?:and|und|et|y|en|e|&|<>|x|/|\+)\s+", segment)
         return len(parts) == 2 and all(names.is_person(p) or looks_like_person(clean(p)) for p in parts)
 
@@ -440,6 +466,8 @@ class Reader:
                     break
             if position:
                 break
+        if position is None:
+            position = self._form_answer(text)
         for pattern, _, word in self._patterns["company_patterns"]:
             if word not in folded:
                 continue
@@ -452,6 +480,28 @@ class Reader:
                 break
         return company, position
 
+    def _form_answer(self, text: str) -> str | None:
+        """The answer to a booking form's question about the role ("Which
+        role are you applying for?" then "Senior Software Engineer"), on the
+        same line after the question mark or on the next line."""
+        lines = [line.strip() for line in text.splitlines()]
+        for i, line in enumerate(lines):
+            question, mark, answer = line.partition("?")
+            if not mark or not self._role_question.search(norm(question)):
+                continue
+            answer = answer.lstrip(" :").strip()
+            if not answer:
+                answer = next((later for later in lines[i + 1:i + 3] if later), "")
+            found = self._position_text(answer)
+            if found and self.is_position(found):
+                return found
+        return None
+
+    @cached_property
+    def _role_question(self) -> re.Pattern[str]:
+        return re.compile(r"\b(?:role|position|job|opening|poste|puesto|stelle|rolle|vacature|functie|ruolo|"
+                          r"posizione|vaga|cargo|tjänst)\b")
+
     def _position_text(self, raw: str) -> str | None:
         """A position as a sentence names it: up to its end, or to "at",
         "with" and the like; a job number and a trailing "role" left out."""
@@ -460,6 +510,8 @@ class Reader:
                        r"publiée|publié|pour|para|está|é|est|ist|zijn|sono|within|da|del equipo|dans|nel|nella|"
                        r"nei|presso|bij|voor)\s",
                        raw, maxsplit=1)[0]
+        raw = re.split(r",\s+(?=[a-zà-ÿ])", raw, maxsplit=1)[0]  # ", et de mieux ...": a new clause
+        raw = re.sub(r"\s+(?:ein|an|auf|zu|vor|ab|aus|teil)$", "", raw.strip(" .")) if raw[-4:].islower() else raw
         raw = REQUISITION_PREFIX.sub("", clean(raw))
         raw = PARENS.sub(lambda m: "" if NOT_IN_TITLE.search(m.group(1)) else m.group(0), raw)
         if raw.count("(") > raw.count(")"):  # "Data Engineer (rif": the sentence ended inside
@@ -467,6 +519,11 @@ class Reader:
         raw = re.sub(r"\s+(?:role|position|opening|vacancy|job|stelle|poste|puesto|vacature|ruolo|vaga)$", "",
                      clean(raw), flags=re.I)
         raw = re.sub(r"^(?:the|a|an|our|der|die|das|le|la|l'|el|los|de|het|een|il|lo|o|a)\s+", "", raw, flags=re.I)
+        raw = re.sub(r"^(?:position|role|job|opening|stelle|poste|puesto|vacature|ruolo|vaga)\s+", "", raw,
+                     flags=re.I)
+        raw = re.sub(r"^[^\s']+['’]s\s+", "", raw)  # "Snowflake's Software Engineer"
+        raw = re.split(r"\s+(?:via|through|über|par|vía|tramite|por meio)\s+", raw, maxsplit=1, flags=re.I)[0]
+        raw = re.sub(r"\s+(?:role|position|opening)$", "", clean(raw), flags=re.I)
         raw = clean(raw)
         words = raw.split()
         if not 1 <= len(words) <= 10:
@@ -541,10 +598,19 @@ class Reader:
                     if not (words[j][:1].isupper() or words[j][:1].isdigit()):
                         break
                     joined += re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", words[j]).lower())
-                    if joined == label and j > i:
-                        return " ".join(words[i:j + 1]).strip(".-'’")
+                    spelled = " ".join(words[i:j + 1]).strip(".-'’")
+                    if joined == label and (j > i or (spelled != domains.company_from_domain(domain)
+                                                      and not spelled.isupper())):
+                        return spelled
                     if not label.startswith(joined):
                         break
+        # "Nexi" for nexigroup.com, "Datadog" for datadoghq.com
+        rest = re.compile(r"(?:group|global|hq|inc|corp|careers|jobs|tech|app|labs|io|online|world|international)$")
+        for text in texts:
+            for word in re.findall(r"[A-Z][A-Za-zÀ-ÿ0-9&]{2,}", text[:20_000]):
+                key = re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", word).lower())
+                if len(key) >= 3 and label.startswith(key) and rest.fullmatch(label[len(key):]):
+                    return word
         return None
 
     # -- organizers ----------------------------------------------------------
@@ -559,7 +625,8 @@ class Reader:
         words = sorted(team, key=len, reverse=True)
         body = "|".join(re.escape(w) for w in words)
         m = re.fullmatch(rf"(.+?)\s+(?:{body})(?:\s+(?:{body}))*", folded) or \
-            re.fullmatch(rf"(?:{body})(?:\s+(?:{body}))*\s+(?:at|@|bei|chez|de|en|di|bij|van|da|na)\s+(.+)", folded)
+            re.fullmatch(rf"(?:{body})(?:\s+(?:{body}))*\s+(?:(?:at|@|bei|chez|de|en|di|bij|van|da|na)\s+)?(.+)",
+                         folded)
         if not m:
             return None
         start = m.start(1)

@@ -27,7 +27,8 @@ _ADDRESS = re.compile(r"(?:mailto:)?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.UNICODE
 # Priya Patel (priya@...)", "• Noor Haddad (noor@...)").
 SCHEDULE_LINE = re.compile(r"^\s*(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h)?\s*[-–—:]|[•*·▪-]\s)",
                            re.I)
-DESCRIPTION_LIMIT = 20_000  # characters of a description read for names
+DESCRIPTION_LIMIT = 20_000
+_NOT_NAME = re.compile(r"[^\w\s]|_")  # characters of a description read for names
 
 
 def _is_person(a: Attendee, me: frozenset[str]) -> bool:
@@ -82,8 +83,8 @@ def _loose(text: str) -> str:
     """A name as compared across spellings: "Müller" and "Mueller" alike,
     accents and case aside."""
     text = norm(text).replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
-    text = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(c for c in text if c.isalnum() or c.isspace()).split())
+    text = _NOT_NAME.sub("", unicodedata.normalize("NFKD", text))
+    return " ".join(text.split())
 
 
 def _name_forms(name: str) -> set[str]:

@@ -100,11 +100,43 @@ class Matcher:
         if self.pattern is None or not text:
             return
         for m in self.pattern.finditer(text):
-            word = self._forms.get(_SPACES.sub(" ", m.group(1)), m.group(1))
-            yield Hit(word, self.lang_of.get(word, ""), m.start(), m.end())
+            yield self._hit(m)
 
     def search(self, text: str) -> Hit | None:
-        return next(self.finditer(text), None)
+        if self.pattern is None or not text:
+            return None
+        m = self.pattern.search(text)
+        return self._hit(m) if m else None
+
+    @cached_property
+    def _overlapping(self) -> re.Pattern[str] | None:
+        if self.pattern is None:
+            return None
+        return re.compile(rf"(?<!\w)(?=({_trie(self.lang_of)}){_ENDINGS}(?!\w))")
+
+    def span(self, text: str) -> tuple[int, int] | None:
+        """Where the words run from the first hit on, hits that overlap or
+        follow each other joined: "primo colloquio conoscitivo" is one run
+        of "primo colloquio" and "colloquio conoscitivo"."""
+        if self._overlapping is None or not text:
+            return None
+        start = end = None
+        for m in self._overlapping.finditer(text):
+            hit_end = m.start() + len(m.group(1))
+            while hit_end < len(text) and text[hit_end].isalnum():  # a plural ending
+                hit_end += 1
+            if start is None:
+                start, end = m.start(), hit_end
+            elif m.start() <= end + 1:
+                end = max(end, hit_end)
+            else:
+                break
+        return (start, end) if start is not None else None
+
+    def _hit(self, m: re.Match) -> Hit:
+        found = m.group(1)
+        word = self._forms.get(found) or self._forms.get(_SPACES.sub(" ", found), found)
+        return Hit(word, self.lang_of.get(word, ""), m.start(), m.end())
 
 
 class Lexicon:
