@@ -175,8 +175,13 @@ def is_robot(address: str) -> bool:
     return bool(ROBOT_LOCAL_PARTS.match(local))
 
 
+# A team's word anywhere in a local part: "northwindhealthcareers", "bookings-acme".
+TEAM_INSIDE = re.compile(r"careers|recruit|talent|bookings|hiring|karriere|recrutement|scheduling|candidate", re.I)
+
+
 def is_team_mailbox(address: str) -> bool:
-    return bool(TEAM_LOCAL_PARTS.match(address.partition("@")[0]))
+    local = address.partition("@")[0]
+    return bool(TEAM_LOCAL_PARTS.match(local) or TEAM_INSIDE.search(local))
 
 
 def company_from_domain(domain: str) -> str:

@@ -98,6 +98,27 @@ def _name_forms(name: str) -> set[str]:
     return {" ".join(words), " ".join(reversed(words))}
 
 
+def _listed_names(event: CalendarEvent, lexicon: Lexicon) -> set[str]:
+    """The names (loosely) on the lines that list the interviewers: after
+    "Interviewers:" or "You'll meet with" to the next empty line, and on
+    itinerary lines."""
+    text = event.description[:DESCRIPTION_LIMIT]
+    cue = lexicon.matcher("meeting_with")
+    if not cue or cue.search(norm(text)) is None:
+        return set()
+    found: set[str] = set()
+    listing = False
+    for line in text.splitlines():
+        if cue.search(norm(line)) is not None:
+            listing = True
+        elif not line.strip():
+            listing = False
+        if listing or SCHEDULE_LINE.match(line):
+            words = _loose(line).split()
+            found |= {" ".join(words[i:i + 2]) for i in range(len(words) - 1)}
+    return found
+
+
 def _organizer_joins(event: CalendarEvent, lexicon: Lexicon) -> bool:
     """The organizer writes that they take part ("and me", "Ich bin
     ebenfalls dabei"), or names themselves in a sentence of the
@@ -112,7 +133,9 @@ def _organizer_joins(event: CalendarEvent, lexicon: Lexicon) -> bool:
     for line in text.splitlines():
         loose = f" {_loose(line)} "
         for form in forms:
-            if f" {form} " in loose and len(loose.split()) >= len(form.split()) + 3:
+            # in a sentence, not a signature line that starts with the name
+            if f" {form} " in loose and not loose.startswith(f" {form} ") \
+                    and len(loose.split()) >= len(form.split()) + 3:
                 return True
     return False
 
@@ -177,6 +200,15 @@ def interviewers(event: CalendarEvent, me: frozenset[str], lexicon: Lexicon) -> 
             # too; one who is not, and does not write "and me", is a
             # coordinator who sent the invitation
             people = people[1:]
+    listed = _listed_names(event, lexicon)
+    if listed and organizer is not None and people and people[0] is organizer \
+            and not (_name_forms(organizer.name) & listed) and not _organizer_joins(event, lexicon) \
+            and any(_name_forms(p.name) & listed for p in people[1:]):
+        # "Interviewers: Josh Patel and Kirra Thompson": the organizer is not among them
+        people = people[1:]
+    if any(p.role.upper() == "REQ-PARTICIPANT" for p in people):
+        # optional guests are shadows and coordinators, when interviewers are required
+        people = [p for p in people if p.role.upper() != "OPT-PARTICIPANT"]
     found = [Recipient(name=p.name.strip(), email=(p.email or "").lower() or None) for p in people]
     known = {r.email for r in found if r.email}
     for extra in named_in_description(event, lexicon, me):
