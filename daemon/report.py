@@ -126,7 +126,7 @@ def plan_text(report, tz: ZoneInfo) -> str:
 
 def _outcome_line(o: Outcome, tz: ZoneInfo) -> str:
     to = f" to {', '.join(o.to)}" if o.to else ""
-    reason = f" ({_safe(o.reason)})" if o.reason else ""
+    reason = f" ({_safe(o.reason, 300)})" if o.reason else ""
     return f"    - {LABELS[o.kind]}{to}: {o.state}, {when(o.due, tz)}{reason}"
 
 
