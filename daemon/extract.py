@@ -519,7 +519,7 @@ class Reader:
         raw = re.sub(r"\s+(?:role|position|opening|vacancy|job|stelle|poste|puesto|vacature|ruolo|vaga)$", "",
                      clean(raw), flags=re.I)
         raw = re.sub(r"^(?:the|a|an|our|der|die|das|le|la|l'|el|los|de|het|een|il|lo|o|a)\s+", "", raw, flags=re.I)
-        raw = re.sub(r"^(?:position|role|job|opening|stelle|poste|puesto|vacature|ruolo|vaga)\s+", "", raw,
+        raw = re.sub(r"^(?:position|role|job|opening|stelle|poste|puesto|vacature|ruolo|vaga|stanowisko|tjänsten)\s+", "", raw,
                      flags=re.I)
         raw = re.sub(r"^[^\s']+['’]s\s+", "", raw)  # "Snowflake's Software Engineer"
         raw = re.split(r"\s+(?:via|through|über|par|vía|tramite|por meio)\s+", raw, maxsplit=1, flags=re.I)[0]
