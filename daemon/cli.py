@@ -79,6 +79,8 @@ def _now(text: str | None, tz: ZoneInfo) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"--now: not an ISO 8601 date and time: {text!r}") from None
+    if not 1971 <= moment.year <= 9000:  # the scan window and business days reach years around it
+        raise ConfigError(f"--now: {text!r} is outside the years 1971 to 9000")
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
 
 
@@ -342,6 +344,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # "followup plan --json | head": the reader has gone, which is fine;
+        # point stdout at nothing so that closing it at exit cannot fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -125,7 +125,7 @@ def plan_text(report, tz: ZoneInfo) -> str:
 
 
 def _outcome_line(o: Outcome, tz: ZoneInfo) -> str:
-    to = f" to {', '.join(o.to)}" if o.to else ""
+    to = f" to {_safe(', '.join(o.to), 200)}" if o.to else ""
     reason = f" ({_safe(o.reason, 300)})" if o.reason else ""
     return f"    - {LABELS[o.kind]}{to}: {o.state}, {when(o.due, tz)}{reason}"
 
@@ -141,12 +141,13 @@ def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: da
     for name, (status, message, since, last_ok) in sorted(accounts.items()):
         good = f", last good pass {when(last_ok, tz)}" if last_ok and status != "ok" else ""
         moment = f"last pass {when(last_ok, tz)}" if status == "ok" and last_ok else f"since {when(since, tz)}"
-        lines.append(f"  {name}: {status}, {moment}{good}" + (f": {message}" if message else ""))
+        lines.append(f"  {_safe(name, 60)}: {status}, {moment}{good}" + (f": {_safe(message, 400)}" if message else ""))
     upcoming = [r for r in records if r.state in ("planned", "pending")]
     lines += ["", f"Upcoming follow-ups ({len(upcoming)}):"]
     for r in upcoming:
         state = "due now" if r.due <= now else "planned"
-        lines.append(f"  {when(r.due, tz)}  {LABELS[r.kind]:<19} {state:<8} {r.recipient or ''}  {_safe(r.process, 50)}")
+        lines.append(f"  {when(r.due, tz)}  {LABELS[r.kind]:<19} {state:<8} {_safe(r.recipient or '', 80)}  "
+                     f"{_safe(r.process, 50)}")
     if maybe:
         lines += ["", f"Maybe interviews, nothing done for them ({len(maybe)}):"]
         for m in maybe:
@@ -162,7 +163,8 @@ def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: da
     lines += ["", f"Done and closed ({len(past)}):"]
     for r in past[-50:]:
         reason = f"  ({_safe(r.reason, 200)})" if r.reason else ""
-        lines.append(f"  {when(r.due, tz)}  {LABELS[r.kind]:<19} {r.state:<9} {r.recipient or ''}  {_safe(r.process, 50)}{reason}")
+        lines.append(f"  {when(r.due, tz)}  {LABELS[r.kind]:<19} {r.state:<9} {_safe(r.recipient or '', 80)}  "
+                     f"{_safe(r.process, 50)}{reason}")
     return "\n".join(lines)
 
 

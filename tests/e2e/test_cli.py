@@ -72,6 +72,34 @@ def test_bad_now_is_a_clear_message(world, capsys):
     assert "--now" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:00"])
+def test_now_far_outside_the_calendar_is_a_clear_message(world, capsys, moment):
+    assert cli.main(["--config", str(world.config), "plan", "--now", moment]) == 2
+    err = capsys.readouterr().err
+    assert "--now" in err and "1971" in err and "Traceback" not in err
+
+
+def test_plan_into_a_pipe_that_closes_early_ends_quietly(world):
+    # "followup plan --json | head": the reader goes away
+    world.add("a", ics_event("a@x", "Interview at Acme", START, organizer=("J", "j@acme.example")))
+    script = (f"{sys.executable} -m daemon.cli --config {world.config} plan --json "
+              f"--now {START.isoformat()} | head -c 5")
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2], timeout=120)
+    assert done.stdout == '{\n  "' and "Traceback" not in done.stderr and "Error" not in done.stderr
+
+
+def test_an_escape_in_an_attendees_address_never_reaches_the_terminal(world, capsys):
+    world.add("e", ics_event("e@x", "Interview at Acme", START, organizer=("J", "j@acme.example"),
+                             attendees=[("Eve", "eve\x1b[2J@acme.example", "ACCEPTED")]))
+    assert world.once(START + timedelta(hours=3)) in (0, 1)
+    capsys.readouterr()
+    world.run("plan", "--now", (START + timedelta(hours=3)).isoformat())
+    world.run("status")
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+
+
 def test_hostile_event_text_stays_text(world, capsys):
     title = "Interview {0.__class__} ${HOME} {{7*7}} =?utf-8?q?x?= \u2028Bcc: evil@x.example - Acme"
     world.add("h", ics_event("h@x", title.replace("\u2028", "\\n"), START, organizer=("Eve\\nBcc: x", "eve@acme.example"),
