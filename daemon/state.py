@@ -111,7 +111,14 @@ def event_to_json(e: CalendarEvent) -> str:
     d = asdict(e)
     for k in ("start", "end", "recurrence_id"):
         d[k] = _iso(d[k])
-    return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # a file name that is not UTF-8 (kept as surrogates): escaped, it
+        # is stored and read back unchanged
+        text = json.dumps(d, ensure_ascii=True, separators=(",", ":"))
+    return text
 
 
 def event_from_json(text: str) -> CalendarEvent:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import sqlite3
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -308,3 +309,15 @@ def test_one_reply_search_per_mailbox_covers_every_company(world, monkeypatch):
     status = dict(db.execute("SELECT process, state FROM actions WHERE kind='status_check_email'"))
     db.close()
     assert sorted(status.values()) == ["cancelled", "done"]  # only Initech replied
+
+
+def test_a_calendar_file_whose_name_is_not_utf8_is_read_and_stored(world, capsys):
+    # the name comes back from the file system as surrogates; storing the
+    # event that names its source stopped every pass (UnicodeEncodeError)
+    name = os.fsdecode(b"interview-\xff.ics")
+    (world.cal / name).write_bytes(ics_event("odd@x", "Interview at Acme", START,
+                                             organizer=("Jane", "jane@acme.example")))
+    assert world.once(START + timedelta(hours=3)) == 0
+    assert world.once(START + timedelta(hours=4)) == 0  # read back from the cache
+    data = world.plan(START + timedelta(hours=4), capsys)
+    assert [i["uid"] for i in data["interviews"]] == ["odd@x"]
