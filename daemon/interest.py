@@ -117,6 +117,10 @@ class Interest:
         text = text.replace("\r", "\n")
         for line in _TEXT_LINE.findall(text):
             line = _ESCAPE.sub(_unescape, line)
+            if "&" in line:  # an HTML description: detection reads "Gespr&auml;ch" as "Gespräch"
+                import html
+
+                line = _norm(html.unescape(line))
             if self._line_matches(line):
                 return True
             if self.domains and line.startswith("description") and any(

@@ -185,3 +185,8 @@ def test_raw_uids_of_folded_and_escaped_lines():
     data = (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:abc\r\n  def\r\nEND:VEVENT\r\n"
             b"BEGIN:VEVENT\rUID;X-P=1:two\\,2\rEND:VEVENT\r\nBEGIN:VEVENT\nUID:\nEND:VEVENT\n")
     assert raw_uids(data) == {"abc def", "two,2"}
+
+
+def test_a_word_written_with_html_entities_is_found():
+    data = _by_hand("Termin", "<p>Ihr Vorstellungsgespr&auml;ch bei Acme</p>", 80, "\r\n")
+    assert INTEREST.may_match(data) and _detected(data)
