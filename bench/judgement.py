@@ -25,17 +25,20 @@ from zoneinfo import ZoneInfo
 from .rows import Row
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
-INVITE_SETS = ("invites", "invites-intl", "invites-more")
-REPLY_SETS = ("replies", "replies-more")
-# the user of each corpus: Alex Morgan, and Sam Rivera in the -more sets
+INVITE_SETS = ("invites", "invites-intl", "invites-more", "invites-holdout")
+REPLY_SETS = ("replies", "replies-more", "replies-holdout")
+# the user of each corpus: Alex Morgan, Sam Rivera in the -more sets, Dana
+# Kowalski in the -holdout sets
 USERS = {
     "": ("Alex Morgan", frozenset({"alex.morgan@gmail.com", "alex.morgan@northwind-traders.com"})),
     "-more": ("Sam Rivera", frozenset({"sam.rivera@fastmail.com", "sam.rivera@contoso-retail.com"})),
+    "-holdout": ("Dana Kowalski", frozenset({"dana.k@posteo.de", "dana.kowalski@fabrikam.io"})),
 }
 
 
 def _user(folder_name: str) -> tuple[str, frozenset[str]]:
-    return USERS["-more" if folder_name.endswith("-more") else ""]
+    suffix = next((s for s in USERS if s and folder_name.endswith(s)), "")
+    return USERS[suffix]
 TZ = ZoneInfo("Europe/Berlin")
 WINDOW = (datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 12, 31, tzinfo=timezone.utc))
 # the goals of the judgement (fractions of the labelled cases)
@@ -152,20 +155,27 @@ def _replies(folder: Path, tally: Tally) -> None:
     processes = labels.pop("processes", {})
     judge = Judge(_user(folder.name)[1])
     parser = BytesHeaderParser(policy=policy.default)
+    def facts(name: str) -> Facts:
+        p = processes[name]
+        return Facts(process=name, since=datetime.fromisoformat(p["interview_end"]),
+                     addresses=tuple(a.lower() for a in p.get("interviewers", [])),
+                     domains=tuple(p.get("domains", [])), companies=(p["company"],),
+                     people=tuple(p.get("interviewer_names", [])),
+                     positions=tuple(x for x in [p.get("position")] if x),
+                     message_ids=tuple(p.get("our_message_ids", [])))
+
     for file, label in sorted(labels.items()):
         if not isinstance(label, dict) or "answer" not in label:
             continue
-        p = processes[label["process"]]
-        since = datetime.fromisoformat(p["interview_end"])
-        facts = Facts(process=label["process"], since=since,
-                      addresses=tuple(a.lower() for a in p.get("interviewers", [])),
-                      domains=tuple(p.get("domains", [])), companies=(p["company"],),
-                      people=tuple(p.get("interviewer_names", [])),
-                      positions=tuple(x for x in [p.get("position")] if x),
-                      message_ids=tuple(p.get("our_message_ids", [])))
         raw = (folder / file).read_bytes()
-        received = received_of(parser.parsebytes(raw), file, since.timestamp())
-        verdict = judge.judge(received, facts)
+        # a message that belongs to no process must be no answer for any
+        names = [label["process"]] if label.get("process") else sorted(processes)
+        verdicts = []
+        for name in names:
+            process = facts(name)
+            received = received_of(parser.parsebytes(raw), file, process.since.timestamp())
+            verdicts.append(judge.judge(received, process))
+        verdict = next((v for v in verdicts if v.answer), verdicts[0])
         figure = "answers found" if label["answer"] else "non-answers left"
         tally.count(figure, verdict.answer == label["answer"],
                     f"{folder.name}/{file} ({label.get('kind')}): {verdict.reason}")

@@ -44,6 +44,12 @@ BULK_LOCAL = re.compile(
     r"receipts?|billing|invoices?|payments?|shipping|shipment-tracking|delivery|auto-confirm|"
     r"updates|digest|alerts?|jobalerts?(?:-noreply)?|jobs-noreply|account|accounts|security|"
     r"verify|info-?mail|mailings?|campaigns?|events?)(?:[+._-].*)?$", re.I)
+# The same words inside a local part: "tech-events@", "candidate-experience@".
+BULK_INSIDE = re.compile(r"(?:^|[._+-])(?:news|newsletters?|marketing|events?|survey|surveys|experience|promo|"
+                         r"promotions?|offers?|deals|digest|community|webinars?)(?:$|[._+-])", re.I)
+# Subdomains that send in bulk: "service-mail.zalando.de", "news.acme.com".
+BULK_SUBDOMAIN = re.compile(r"^(?:[\w-]*mail[\w-]*|news|newsletter|marketing|promo|info|notify|notifications?|"
+                            r"em|e|mkt|go|updates|email|crm|campaign[s]?)$", re.I)
 # Local parts of shared or machine mailboxes: an answer through them needs
 # the display name or subject to name the company or position.
 ROLE_LOCAL = re.compile(r"^(?:info|hello|contact|team|office|mail|service|support|hi)(?:[+._-].*)?$", re.I)
@@ -162,7 +168,9 @@ class Judge:
             return Verdict(True, f"through {domains.registered(domain)}; {tie}", sender)
         if tie == "the sender's name names the company" and domains.is_employer(sender):
             return Verdict(True, "another domain of the company: the sender's name names it", sender)
-        if tie == "the sender's name names an interviewer":
+        if tie == "the sender's name names an interviewer" and (
+                self._hiring_subject(subject) or any(_word_in(_key(c), subject) for c in facts.companies)):
+            # a namesake writing about a hike is no answer: the subject must be about the application
             return Verdict(True, f"an interviewer, from {domain}", sender)
         return no("not from the company")
 
@@ -244,8 +252,13 @@ class Judge:
         if msg.get("list-id") is not None or msg.get("list-post") is not None:
             return "a mailing list message"
         local = sender.partition("@")[0]
-        if BULK_LOCAL.match(local):
+        if BULK_LOCAL.match(local) or BULK_INSIDE.search(local):
             return f"{sender} sends newsletters, orders or notices"
+        domain = domains.domain_of(sender)
+        below = domain[:-len(domains.registered(domain))].strip(".").split(".") if "." in domain else []
+        if any(BULK_SUBDOMAIN.match(label) for label in below if label) and not domains.is_relay(domain) \
+                and (ROLE_LOCAL.match(local) or domains.is_robot(sender)) and not self._hiring_subject(subject):
+            return f"{domain} is a domain for mailings"
         if norm(msg.get("x-linkedin-class") or "") in ("savedsearch", "jobs-alert", "job_alert"):
             return "a job alert"
         # the company's and the position's own names say nothing ("Payments Engineer")

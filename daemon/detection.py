@@ -44,6 +44,11 @@ TEXT_LIMIT = 20_000  # characters of a description weighed
 # Tags that settle the question from inside the calendar.
 INCLUDE_TAG = re.compile(r"\[\s*followup\s*\]|#followup\b", re.I)
 EXCLUDE_TAG = re.compile(r"\[\s*no[\s_-]*followup\s*\]|#no[_-]?followup\b", re.I)
+# "– candidate Kai Neumann", "Kandidat: Jan Meier", "Jordan Smith (candidate)"
+_CANDIDATE_WORDS = r"candidate|kandidat|kandidatin|candidat|candidate|candidato|candidata|kandidaat|kandydat|kandydatka"
+_CANDIDATE_IN_TITLE = re.compile(
+    rf"(?i:\b(?:{_CANDIDATE_WORDS})\b)[:\s]+(?P<name>[A-ZÀ-Þ][\w'’-]+\s+[A-ZÀ-Þ][\w'’-]+)"
+    rf"|(?P<before>[A-ZÀ-Þ][\w'’-]+\s+[A-ZÀ-Þ][\w'’-]+)\s*\((?i:{_CANDIDATE_WORDS})\)")
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.I)
 INCLUDE_CATEGORIES = frozenset({"followup", "interview", "job interview"})
 EXCLUDE_CATEGORIES = frozenset({"no followup", "no-followup", "nofollowup"})
@@ -341,8 +346,10 @@ class Judge:
         through a hiring system, "thank you for applying") and its
         description gives no other meaning; or a phrase in the description
         when the title names no interview (only a round, like "Panel") and
-        nothing proves a hiring process. Preparing for an interview counts
-        in the title only ("no prep needed" is said of real ones)."""
+        nothing proves a hiring process (also beside an interview word when
+        nothing speaks of hiring at all: a journalist's "Interview mit ...",
+        "Erscheinungstermin"). Preparing for an interview counts in the
+        title only ("no prep needed" is said of real ones)."""
         matcher = self.lexicon.matcher("other_meanings")
         in_description = None
         for hit in matcher.finditer(description):
@@ -356,10 +363,17 @@ class Judge:
                         continue
                     return f"{hit.word!r} in the title gives it another meaning"
         interview_words = self._interview_words.lang_of
-        if in_description is not None and not hiring_proof \
-                and not any(h.word in interview_words for h in in_title):
+        if in_description is not None and not hiring_proof and (
+                not any(h.word in interview_words for h in in_title)
+                or not self._hiring_context(title, description, in_title)):
             return f"{in_description.word!r} in the description gives it another meaning"
         return None
+
+    def _hiring_context(self, title: str, description: str, hits: list[Hit]) -> bool:
+        """A word of a hiring process anywhere (a role, an application, a
+        recruiter), beside the interview words themselves."""
+        weak = self.lexicon.matcher("hiring")
+        return any(not _inside(h, hits) for text in (title, description) for h in weak.finditer(text))
 
     def _in_job_title(self, text: str, hit: Hit) -> bool:
         """"Press Relations Lead", "Clinical Practice Manager", "Head of
@@ -384,11 +398,10 @@ class Judge:
         for hit in self.lexicon.matcher("hiring_side_titles").finditer(title):
             if not _inside(hit, self._hits(title)):  # "Take-home debrief" is a round
                 return f"{hit.word!r} in the title: you are on the hiring side"
-        for person in event.attendees:
-            email = (person.email or "").lower()
-            # Greenhouse's scheduling address is a guest only on interviewers' copies
-            if email.endswith(".greenhouse.io") and not domains.is_robot(email):
-                return "a hiring system's scheduling address is a guest: this is an interviewer's copy"
+        candidate = _CANDIDATE_IN_TITLE.search(event.title)
+        name = (candidate.group("name") or candidate.group("before")) if candidate else ""
+        if name and not self._names_me(norm(name)):
+            return f"the title names a candidate ({name}): you are on the hiring side"
         if self._all_colleagues(event):
             return "the organizer and every guest are from your own employer: you are on the hiring side"
         org = (event.organizer.email or "").lower() if event.organizer else ""
@@ -503,8 +516,9 @@ class Judge:
         if company is not None:
             company = self.reader.without_team_words(company)  # "Recrutement BlaBlaCar"
         if company is None and found_domains:
-            company = (self.reader.spelled_domain(found_domains[0], [event.title, event.description,
-                                                                      *(p.name for p in interviewers)])
+            spellings = [event.title, event.description, event.location, *(p.name for p in interviewers),
+                         *(p.name for p in (event.organizer, *event.attendees) if p is not None)]
+            company = (self.reader.spelled_domain(found_domains[0], spellings)
                        or domains.company_from_domain(found_domains[0]))
         start = event.start.astimezone(self.tz)
         end = interview_end(event.end, event.all_day, self.tz)

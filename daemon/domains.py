@@ -139,7 +139,7 @@ def is_hiring_system(domain: str) -> bool:
 
 
 def is_agency(domain: str) -> bool:
-    return _in(domain, AGENCIES)
+    return _in(domain, AGENCIES) or bool(AGENCY_NAME.search(registered(domain).split(".")[0]))
 
 
 def is_vendor(domain: str) -> bool:
@@ -163,7 +163,7 @@ def is_employer(address: str, named: str = "") -> bool:
     domain = domain_of(address)
     if not domain or "." not in domain or _in(domain, FREE_MAIL) or RESOURCE_DOMAIN.search(domain):
         return False
-    if _in(domain, SERVICES):
+    if _in(domain, SERVICES) or is_agency(domain):
         name = registered(domain).split(".")[0]
         return bool(named) and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", named, re.I) is not None \
             and not is_robot(address)
@@ -176,7 +176,10 @@ def is_robot(address: str) -> bool:
 
 
 # A team's word anywhere in a local part: "northwindhealthcareers", "bookings-acme".
-TEAM_INSIDE = re.compile(r"careers|recruit|talent|bookings|hiring|karriere|recrutement|scheduling|candidate", re.I)
+TEAM_INSIDE = re.compile(r"careers|recruit|recrut|talent|bookings|hiring|karriere|scheduling|candidate|"
+                         r"seleccion|selection|selezione|selecao|werving|bewerb", re.I)
+# A domain whose name says it finds people for others: "caldersearch.co.uk".
+AGENCY_NAME = re.compile(r"(?:recruit|staffing|headhunt|personnel|executive)|(?<!re)search(?:partners)?$", re.I)
 
 
 def is_team_mailbox(address: str) -> bool:

@@ -79,7 +79,10 @@ ADDRESS = re.compile(r"\b(?:street|st\.|avenue|ave\.?|road|rd\.|blvd|boulevard|l
 GENDER_MARKER = re.compile(r"^(?:[mwfdhxv]\s*/\s*[mwfdhxv](?:\s*/\s*[mwfdhxv])?|all genders|w/m/d|m/f/x)$", re.I)
 # Words that only say what kind of meeting it is: "Chat re", "Call w/".
 MEETING_WORDS = frozenset("""chat call meeting sync re about regarding w/ with coffee lunch intro quick
-catch-up catch up follow-up follow up video phone zoom teams meet""".split())
+catch-up catch up follow-up follow up video phone zoom teams meet first second third final next
+another short personal persönliches persönlicher gespräch telefonat telefonisches kurzes erstes
+zweites gesprek persoonlijk kort appel échange rendez-vous rdv llamada charla reunión café
+chiamata chiacchierata incontro conversa papo samtal möte rozmowa spotkanie""".split())
 COMPANY_SUFFIX = re.compile(
     r"\b(?:inc|llc|ltd|gmbh|ag|se|sa|sas|sarl|srl|spa|s\.p\.a|bv|nv|plc|corp|corporation|co|"
     r"company|group|labs?|technologies|technology|tech|systems|software|solutions|bank|"
@@ -236,6 +239,16 @@ class Reader:
             out[key] = compiled
         return out
 
+    @cached_property
+    def _vocabulary(self) -> frozenset[str]:
+        """Single words of the team and hiring lists: "Recrutement", "Vaga"."""
+        words = {*self.lexicon.words("team_words"), *self.lexicon.words("hiring")}
+        return frozenset(w for w in words if " " not in w)
+
+    def _only_vocabulary(self, key: str) -> bool:
+        words = key.split()
+        return bool(words) and all(w in self._vocabulary or w in MEETING_WORDS for w in words)
+
     def is_role(self, text: str) -> bool:
         return self._role.search(norm(text)) is not None
 
@@ -251,7 +264,7 @@ class Reader:
             return False
         key = norm(text)
         if GENDER_MARKER.match(key) or all(w in MEETING_WORDS for w in key.replace(":", " ").split()) \
-                or key == names.initials:
+                or key == names.initials or self._only_vocabulary(key):
             return False
         if key in GENERIC or LEVEL.match(key) or names.is_person(text) or self._is_round(text) \
                 or HONORIFIC.match(text) or names.starts_with_person(text) or names.mentions_user(text):
@@ -353,11 +366,10 @@ class Reader:
             return segment, position
         return None, position
 
-    @staticmethod
-    def _person_ish(text: str, names: Names) -> bool:
-        """A known name or a person's shape ("Jane from Umbrella Corp")."""
-        return names.is_person(text) or looks_like_person(text) or (
-            len(text.split()) == 1 and names.is_person(text))
+    def _person_ish(self, text: str, names: Names) -> bool:
+        """A known name or a person's shape ("Jane from Umbrella Corp"), and
+        no job title ("Tech Lead de Dados")."""
+        return (names.is_person(text) or looks_like_person(text)) and not self.is_role(text)
 
     @cached_property
     def _team_words(self) -> re.Pattern[str]:
@@ -412,6 +424,14 @@ class Reader:
             elif self.plausible_company(candidate, names) \
                     and (key == "for" or not looks_like_person(candidate) or COMPANY_SUFFIX.search(candidate)
                          or names.in_domain(candidate)):
+                # "Call with Jonas (Zalando)": one word after "with" is as often a first name
+                one_word = key == "with" and len(candidate.split()) == 1 and not names.in_domain(candidate)
+                found.append((5 if one_word else 3, candidate))
+        # "Call w/ recruiter from Zalando"
+        pieces = self._prepositions["from"].split(padded)
+        if len(pieces) > 1 and re.search(r"\s(?:from|von|van)\s", padded, re.I):
+            candidate = clean(self._cut(pieces[-1]))
+            if self.plausible_company(candidate, names) and not looks_like_person(candidate):
                 found.append((3, candidate))
         # what follows without a preposition: "Zweitgespräch SAP", "Entretien RH Decathlon"
         tail = clean(self._cut(after))
@@ -562,6 +582,14 @@ class Reader:
         name = re.sub(r"['’]s$", "", " ".join(kept))
         return name or None
 
+    def _titled_line(self, line: str) -> re.Match | None:
+        """"Head de Engenharia – Nuvem Azul Tecnologia": a job title, a dash
+        or bar, and the company."""
+        m = re.match(r"^([^\n,|()@]{2,60}?)\s+[|–—]\s+([^\n,|()@]{2,60})$", line)
+        if m and self.is_role(m.group(1)) and not self.is_role(m.group(2)):
+            return re.match(r"^.*\s[|–—]\s+(?P<x>.+)$", line)
+        return None
+
     def from_signature(self, text: str, names: Names) -> str | None:
         """The company in a recruiter's signature line: "Technical Recruiter
         | Cloudflare", "Talent Acquisition, Liberty Mutual Insurance"."""
@@ -574,9 +602,9 @@ class Reader:
         pattern = re.compile(rf"^[^\n]{{0,60}}?\b(?:{body})\b[^\n,|()@]{{0,30}}\s*[,|–—·]\s*([^\n,|()@]{{2,60}})$",
                              re.I)
         for line in reversed(text[:20_000].splitlines()[-40:]):
-            m = pattern.match(line.strip())
+            m = pattern.match(line.strip()) or self._titled_line(line.strip())
             if m:
-                candidate = clean(m.group(1))
+                candidate = clean(m.group(m.lastindex or 1))
                 if self.plausible_company(candidate, names) and not looks_like_person(candidate):
                     return candidate
         return None

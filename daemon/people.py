@@ -39,7 +39,7 @@ def _is_person(a: Attendee, me: frozenset[str]) -> bool:
         if email in me or domains.is_robot(email) or domains.is_team_mailbox(email):
             return False
         domain = domains.domain_of(email)
-        if domains.RESOURCE_DOMAIN.search(domain) or domains.is_service(domain):
+        if domains.RESOURCE_DOMAIN.search(domain) or domains.is_service(domain) or domains.is_agency(domain):
             return False  # hiring systems, schedulers, vendors, recruiting agencies
     elif not a.name.strip():
         return False

@@ -44,7 +44,8 @@ def verdict(received: Received):
     (msg("Recruiting <careers@ats.example>", "Hi", Reply_To="Sam Ortiz <sam.ortiz@acme.com>"), "Reply-To"),
     (msg("Jane Roe via Docusign <dse_NA4@docusign.net>", "Please DocuSign: Acme Corp offer letter"),
      "through docusign.net"),
-    (msg("Priya Patel <priya@gmail.com>", "Catching up"), "an interviewer"),
+    (msg("Priya Patel <priya@gmail.com>", "Re: next steps for the Senior Backend Engineer role"),
+     "an interviewer"),
     (msg("Priya Patel <priya.patel@acme.com>", "Invitation: Onsite @ Tue Nov 24"), "an interviewer"),
 ])
 def test_answers(received, why):
@@ -88,6 +89,10 @@ def test_answers(received, why):
     (msg("Globex via Greenhouse <no-reply@us.greenhouse-mail.io>", "Your application to Globex"),
      "nothing ties it"),
     (msg("Someone <someone@else.example>", "Hello"), "not from the company"),
+    # a namesake of an interviewer writing about something else
+    (msg("Priya Patel <priya@gmail.com>", "Hike on Saturday?"), "not from the company"),
+    (msg("Acme <info@service-mail.acme.com>", "Your code: 482913"), "mailings"),
+    (msg("Acme Events <tech-events@acme.com>", "Invitation: Acme Tech Night"), "newsletters"),
     (msg("Jane Roe via Docusign <dse_NA4@docusign.net>", "Please DocuSign: lease agreement"), "nothing ties"),
 ])
 def test_not_answers(received, why):
