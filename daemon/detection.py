@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
@@ -41,6 +41,9 @@ from .timing import interview_end
 ENOUGH = 3
 ENOUGH_WITHOUT_WORDS = 4
 TEXT_LIMIT = 20_000  # characters of a description weighed
+# Occurrences of one series closer than this are a standing meeting or a
+# hostile invitation, never interviews (a two-day on-site is a day apart).
+SERIES_MIN_GAP = timedelta(hours=20)
 # Tags that settle the question from inside the calendar.
 INCLUDE_TAG = re.compile(r"\[\s*followup\s*\]|#followup\b", re.I)
 EXCLUDE_TAG = re.compile(r"\[\s*no[\s_-]*followup\s*\]|#no[_-]?followup\b", re.I)
@@ -92,7 +95,8 @@ class Ignored:
     reason: str
     # cancelled, declined, excluded (a configured word), other (another
     # meaning), interviewer (the user is on the hiring side), organizer,
-    # unsure (maybe an interview), user (excluded by the user)
+    # unsure (maybe an interview), user (excluded by the user), series
+    # (a series that repeats within a day)
     cause: str
 
     @property
@@ -562,3 +566,43 @@ def classify(event: CalendarEvent, calendar: str, rules: Detection,
              me: frozenset[str], tz: ZoneInfo, user_name: str = "") -> Interview | Ignored | None:
     """``Judge.classify`` for a configuration (its compiled words are kept)."""
     return _judge(rules, me, tz, user_name).classify(event, calendar)
+
+
+def judge_series(interviews: list[Interview]) -> tuple[list[Interview], list[Ignored]]:
+    """A recurring series is not a stream of separate interviews: when two
+    of its occurrences are less than ``SERIES_MIN_GAP`` apart, none of them
+    is an interview (the planner makes the others one hiring process with
+    one thank-you). Returns the interviews kept and one ``Ignored`` per
+    series ruled out."""
+    starts: dict[tuple[str, str], list[datetime]] = {}
+    for iv in interviews:
+        if iv.event.recurrence_id is not None:
+            starts.setdefault((iv.calendar, iv.uid), []).append(iv.event.start)
+    gaps = {}
+    for series, moments in starts.items():
+        moments.sort()
+        gap = min((b - a for a, b in zip(moments, moments[1:])), default=None)
+        if gap is not None and gap < SERIES_MIN_GAP:
+            gaps[series] = gap
+    kept: list[Interview] = []
+    ruled_out: list[Ignored] = []
+    said: set[tuple[str, str]] = set()
+    for iv in interviews:
+        series = (iv.calendar, iv.uid)
+        gap = gaps.get(series) if iv.event.recurrence_id is not None else None
+        if gap is None:
+            kept.append(iv)
+        elif series not in said:  # one line per series
+            said.add(series)
+            ruled_out.append(Ignored(iv.calendar, iv.event, iv.matched,
+                                     f"it repeats every {_span(gap)}: a series that repeats "
+                                     "within a day is not an interview", "series"))
+    return kept, ruled_out
+
+
+def _span(gap: timedelta) -> str:
+    seconds = int(gap.total_seconds())
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size or unit == "second":
+            n = seconds // size
+            return f"{n} {unit}{'' if n == 1 else 's'}"

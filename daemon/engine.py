@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from . import planner, registry
 from .compose import Composer
 from .connector import Calendar, Context, Mailbox
-from .detection import Ignored, Interview, Judge, Overrides
+from .detection import Ignored, Interview, Judge, Overrides, judge_series
 from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
 from .executor import Applied, Executor
 from .interest import Interest
@@ -254,6 +254,8 @@ class Engine:
                     report.interviews.append(found)
                 elif isinstance(found, Ignored):
                     report.ignored.append(found)
+        report.interviews, series = judge_series(report.interviews)
+        report.ignored.extend(series)
         report.interviews.sort(key=lambda i: (i.start, i.uid))
 
     def _plan_input(self, report: PassReport, records: dict[str, Record],

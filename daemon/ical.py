@@ -50,6 +50,7 @@ from icalendar.timezone import tzp
 
 from .icalsplit import parse_event_block, split, uid_in
 from .model import Attendee, CalendarEvent, Problem
+from .recurrence import Limits
 
 UTC = timezone.utc
 FOLLOWUP_KEY = "X-FOLLOWUP-KEY"
@@ -154,6 +155,7 @@ class _Reader:
         self._seen: set = set()  # (uid, recurrence_id, start) already returned
         self._problem_uids: set = set()  # UIDs already reported as unreadable
         self._about: dict[int, tuple] = {}  # id(component) -> see _facts
+        self.limits = Limits(start - _MARGIN, end + _MARGIN)
 
     # -- file level -----------------------------------------------------------
 
@@ -247,11 +249,16 @@ class _Reader:
             except Exception as exc:
                 uid = _plain(component.get("UID"))
                 self._fail(uid or None, f"{_named(uid)} cannot be read: {_reason(exc)}")
+        q_start = (self.start - _MARGIN).astimezone(self.tz)
+        q_end = (self.end + _MARGIN).astimezone(self.tz)
+        for one in series.values():
+            if not one.failed and one.master is not None:
+                why = self.limits.check(one.master)
+                if why:
+                    self._fail_series(one, f"{_event_name(one)} {why}")
         usable = [c for s in series.values() if not s.failed for c in s.components]
         if not usable:
             return
-        q_start = (self.start - _MARGIN).astimezone(self.tz)
-        q_end = (self.end + _MARGIN).astimezone(self.tz)
         try:
             occurrences = recurring_ical_events.of(_calendar_of(usable)).between(q_start, q_end)
         except Exception:

@@ -55,6 +55,9 @@ STATUS_CHECK_GRACE = timedelta(days=14)
 # After the status-check draft exists, replies are still watched this long
 # so the draft can be withdrawn if the company answers first.
 REPLY_WATCH = timedelta(days=21)
+# More interviewers than this are a crowd, not a panel: the thank-you and
+# the status check go to the organizer alone (or to nobody, to fill in).
+MAX_PANEL = 8
 # Causes of a cancellation that can go away again (the interview is
 # re-accepted, the later round is removed, the kind is turned back on).
 REVIVABLE = frozenset({"interview_cancelled", "superseded", "disabled", "no_mailbox"})
@@ -187,8 +190,8 @@ def group_processes(interviews: Sequence[Interview]) -> dict[str, str]:
         iid = interview_id(iv.calendar, iv.uid, iv.event.recurrence_id)
         if iv.company:
             by_company.setdefault(_norm_company(iv.company) or iv.company, []).append(iv)
-        else:
-            result[iid] = "event:" + iid.replace("\x1f", "/")
+        else:  # the occurrences of a series are one process
+            result[iid] = "event:" + interview_id(iv.calendar, iv.uid, None).rstrip("\x1f").replace("\x1f", "/")
     for company, rounds in by_company.items():
         positions = {_norm_company(r.position) for r in rounds if r.position}
         for r in rounds:
@@ -263,8 +266,12 @@ def desired(inp: PlanInput, processes: Mapping[str, str], latest: Mapping[str, I
     pol, tz = inp.policy, inp.tz
     held = held or held_rounds(inp, processes, latest)
     out: list[Followup] = []
+    first_of_series = _first_of_series(inp.interviews)
+    written_before = _series_written(inp.records)
     for iv in inp.interviews:
         rid = iv.event.recurrence_id
+        # a series gets one thank-you and one note, after its first occurrence
+        once = rid is None or first_of_series[(iv.calendar, iv.uid)] is iv
         iid = interview_id(iv.calendar, iv.uid, rid)
         process = processes[iid]
         mailbox = inp.mailbox_of.get(iv.calendar)
@@ -283,21 +290,27 @@ def desired(inp: PlanInput, processes: Mapping[str, str], latest: Mapping[str, I
             target = iv.calendar if kind in EVENT_KINDS else mailbox
             if not suppressed and target is None:
                 suppressed, cause = "no mailbox is configured for this calendar", "no_mailbox"
-            return Followup(action_key(iv.calendar, iv.uid, rid, kind, recipient), kind, iv, process,
-                            due, ready, expires, to, recipient, target, suppressed, cause)
+            key = action_key(iv.calendar, iv.uid, None if kind in (THANK_YOU, NOTE) else rid,
+                             kind, recipient)
+            if (not suppressed and rid is not None and key not in inp.records
+                    and (iv.calendar, iv.uid, kind, recipient.lower()) in written_before):
+                suppressed, cause = "already written for an earlier occurrence of this series", "series"
+            return Followup(key, kind, iv, process, due, ready, expires, to, recipient, target,
+                            suppressed, cause)
 
         off = ("turned off in the config", "disabled")
-        due = timing.thank_you_due(iv.end, pol.thank_you, tz)
-        people = [p for p in iv.interviewers if p.email] or [Recipient("", None)]
-        for person in people:
-            out.append(make(THANK_YOU, due, due, timing.thank_you_expires(due, pol.thank_you),
-                            (person,) if person.email else (), person.email or "",
-                            *(() if pol.thank_you.enabled else off)))
+        addressees = _addressees(iv)
+        if once:
+            due = timing.thank_you_due(iv.end, pol.thank_you, tz)
+            for person in addressees or [Recipient("", None)]:
+                out.append(make(THANK_YOU, due, due, timing.thank_you_expires(due, pol.thank_you),
+                                (person,) if person.email else (), person.email or "",
+                                *(() if pol.thank_you.enabled else off)))
 
-        due = timing.handwritten_note_due(iv.start, pol.handwritten_note, inp.days, tz)
-        out.append(make(NOTE, due, iv.end, due + pol.handwritten_note.duration,
-                        suppressed=("" if pol.handwritten_note.enabled else off[0]),
-                        cause=("" if pol.handwritten_note.enabled else off[1])))
+            due = timing.handwritten_note_due(iv.start, pol.handwritten_note, inp.days, tz)
+            out.append(make(NOTE, due, iv.end, due + pol.handwritten_note.duration,
+                            suppressed=("" if pol.handwritten_note.enabled else off[0]),
+                            cause=("" if pol.handwritten_note.enabled else off[1])))
 
         call_day = _call_day(iv, inp)
         due = timing.local_at(call_day, pol.follow_up_call.at, tz)
@@ -321,9 +334,41 @@ def desired(inp: PlanInput, processes: Mapping[str, str], latest: Mapping[str, I
             cause = "reply"
         if not pol.status_check.enabled:
             reason, cause = off
-        to = tuple(p for p in iv.interviewers if p.email)
+        to = tuple(addressees)
         out.append(make(STATUS, due, due, due + STATUS_CHECK_GRACE, to, "",
                         suppressed=reason, cause=cause))
+    return out
+
+
+def _addressees(iv: Interview) -> list[Recipient]:
+    """Whom the thank-you and the status check are for: the interviewers
+    with an address, or of a crowd only the organizer."""
+    people = [p for p in iv.interviewers if p.email]
+    if len(people) <= MAX_PANEL:
+        return people
+    organizer = (iv.event.organizer.email or "").lower() if iv.event.organizer else ""
+    return [p for p in people if p.email.lower() == organizer][:1]
+
+
+def _first_of_series(interviews: Sequence[Interview]) -> dict[tuple[str, str], Interview]:
+    first: dict[tuple[str, str], Interview] = {}
+    for iv in interviews:
+        known = first.get((iv.calendar, iv.uid))
+        if known is None or iv.event.start < known.event.start:
+            first[(iv.calendar, iv.uid)] = iv
+    return first
+
+
+def _series_written(records: Mapping[str, Record]) -> set[tuple[str, str, str, str]]:
+    """(calendar, UID, kind, recipient) of the thank-yous and notes written
+    for single occurrences of a series (as earlier versions did), so that
+    the series' own is not written again."""
+    out = set()
+    for rec in records.values():
+        if rec.kind in (THANK_YOU, NOTE) and rec.state in ("done", "pending"):
+            calendar, uid, rid = (rec.interview.split("\x1f") + ["", "", ""])[:3]
+            if rid:
+                out.add((calendar, uid, rec.kind, rec.recipient.lower()))
     return out
 
 

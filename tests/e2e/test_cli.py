@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 import email.policy
 import subprocess
 import sys
@@ -149,3 +150,14 @@ def test_the_wild_corpus_plans_without_a_crash(tmp_path, capsys, folder):
     assert w.run("plan", "--now", "2019-03-01T12:00") == 0
     out = capsys.readouterr()
     assert "Traceback" not in out.err + out.out
+
+
+@pytest.mark.parametrize("name", ["secondly_forever", "never_matches", "minutely_600"])
+def test_a_hostile_series_never_stops_the_plan(world, capsys, name):
+    fixtures = Path(__file__).parents[1] / "fixtures" / "ics"
+    world.add(name, (fixtures / f"recurrence_{name}.ics").read_bytes())
+    data = world.plan(datetime(2026, 12, 2, tzinfo=NY), capsys)
+    assert [iv["uid"] for iv in data["interviews"]] == ["single@initech.example"]
+    said = json.dumps(data)
+    assert f"{name}@hostile.example" in said
+    assert len(said) < 20_000  # one line for the series, not one per occurrence

@@ -567,3 +567,14 @@ def test_empty_scans_report_a_zero_total(h):
     assert not delta.full and delta.total == 0 and len(delta.removed_uids) == 3
     full = scan(cal)
     assert full.full and full.total == 0
+
+
+def test_a_runaway_series_on_the_server_is_one_problem(h):
+    """Regression: FREQ=SECONDLY without an end hung every pass (issue: recurrence limits)."""
+    h.add_source_event(vcalendar(vevent("storm@globex.example", ":20300301T090000Z", ":20300301T100000Z",
+                                        "Interview with Globex", "RRULE:FREQ=SECONDLY")))
+    h.add_source_event(event("a@acme.example", 10))
+    result = scan(h.make())
+    assert uids(result) == {"a@acme.example"}
+    (problem,) = [p for p in result.problems if p.severity == "error"]
+    assert problem.uid == "storm@globex.example" and "repeats more than" in problem.message
