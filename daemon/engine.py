@@ -98,6 +98,7 @@ class Engine:
         self.days = BusinessDays.for_country(settings.me.country, settings.me.subdivision)
         self.composer = Composer.load(settings.me, settings.templates_dir)
         self.state = State(settings.state_path)
+        self.key_names = self._follow_renames()
         self.accept_empty = set(accept_empty)
         self.calendars: dict[str, Calendar] = {}
         self.mailboxes: dict[str, Mailbox] = {}
@@ -107,6 +108,22 @@ class Engine:
         self.failing_passes = 0
         self._adopted = False
         self._build()
+
+    def _follow_renames(self) -> dict[str, str]:
+        """Accounts renamed in the config keep their follow-ups; accounts
+        gone from it are reported once in ``status``, their items left as
+        they are."""
+        accounts = [*self.settings.calendars, *self.settings.mailboxes]
+        for old, new in self.state.follow_renames({a.name: a.identity for a in self.settings.calendars},
+                                                  {a.name: a.identity for a in self.settings.mailboxes}):
+            log.info("%s: renamed from %s in the config; its follow-ups go with it", new, old)
+        now = datetime.now(timezone.utc)
+        for name, count in sorted(self.state.stray_accounts(a.name for a in accounts).items()):
+            message = (f"no longer in the config; its {count} follow-up(s) are left as they are. "
+                       "Put it back (under the old name or with the same settings) to go on with them")
+            if self.state.accounts().get(name, ("",))[0] != "gone":
+                self.state.set_account(name, "gone", message, now)
+        return self.state.key_names()
 
     def _build(self) -> None:
         ctx = connector_context(self.settings)
@@ -268,7 +285,7 @@ class Engine:
             now=report.now, tz=self.tz, policy=self.settings.policy, days=self.days,
             composer=self.composer, interviews=report.interviews,
             withdrawn=[i for i in report.ignored if i.cause in ("cancelled", "declined")],
-            records=records, replies=replies, mailbox_of=mailbox_of)
+            records=records, replies=replies, mailbox_of=mailbox_of, key_names=self.key_names)
 
     def _replies(self, inp: PlanInput, report: PassReport, stopped: set[str]) -> dict[str, Reply]:
         """The first answer of each process that waits for one. One search

@@ -48,6 +48,11 @@ class Executor:
         self.account_failed = account_failed  # returns True when the account must stop
         self.stopped: set[str] = set()
 
+    def _known(self, account: str) -> bool:
+        """False for an account no longer in the config: what was written
+        there is left alone."""
+        return account in self.calendars or account in self.mailboxes
+
     def _put(self, rec: Record) -> None:
         self.state.put(rec, self.now)
 
@@ -63,7 +68,7 @@ class Executor:
     def reconcile(self, records: Iterable[Record]) -> None:
         """Resolve every ``pending`` record by looking its key up first."""
         for rec in records:
-            if rec.state != "pending" or rec.target in self.stopped:
+            if rec.state != "pending" or rec.target in self.stopped or not self._known(rec.target):
                 continue
             try:
                 self._reconcile_one(rec)
@@ -123,7 +128,7 @@ class Executor:
             if should_stop():
                 break
             target = action.record.target
-            if action.op != "record" and target in self.stopped:
+            if action.op != "record" and (target in self.stopped or not self._known(target)):
                 result.skipped.append(action)
                 continue
             try:

@@ -157,6 +157,12 @@ class PlanInput:
     mailbox_of: Mapping[str, str | None] = field(default_factory=dict)
     # processes whose reply search failed this pass: their status check waits
     reply_unknown: set[str] = field(default_factory=set)
+    # calendar name -> the name its keys are made with (a renamed calendar
+    # keeps its first name there, so nothing is written twice)
+    key_names: Mapping[str, str] = field(default_factory=dict)
+
+    def key(self, iv: Interview, rid: datetime | None, kind: str, recipient: str = "") -> str:
+        return action_key(self.key_names.get(iv.calendar, iv.calendar), iv.uid, rid, kind, recipient)
 
 
 @dataclass
@@ -191,7 +197,7 @@ def group_processes(interviews: Sequence[Interview]) -> dict[str, str]:
         if iv.company:
             by_company.setdefault(_norm_company(iv.company) or iv.company, []).append(iv)
         else:  # the occurrences of a series are one process
-            result[iid] = "event:" + interview_id(iv.calendar, iv.uid, None).rstrip("\x1f").replace("\x1f", "/")
+            result[iid] = "event:" + interview_id(iv.calendar, iv.uid, None).replace("\x1f", "/")
     for company, rounds in by_company.items():
         positions = {_norm_company(r.position) for r in rounds if r.position}
         for r in rounds:
@@ -290,8 +296,7 @@ def desired(inp: PlanInput, processes: Mapping[str, str], latest: Mapping[str, I
             target = iv.calendar if kind in EVENT_KINDS else mailbox
             if not suppressed and target is None:
                 suppressed, cause = "no mailbox is configured for this calendar", "no_mailbox"
-            key = action_key(iv.calendar, iv.uid, None if kind in (THANK_YOU, NOTE) else rid,
-                             kind, recipient)
+            key = inp.key(iv, None if kind in (THANK_YOU, NOTE) else rid, kind, recipient)
             if (not suppressed and rid is not None and key not in inp.records
                     and (iv.calendar, iv.uid, kind, recipient.lower()) in written_before):
                 suppressed, cause = "already written for an earlier occurrence of this series", "series"
@@ -390,7 +395,7 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
         mailbox = inp.mailbox_of.get(iv.calendar)
         if mailbox is None or not inp.policy.status_check.enabled:
             continue
-        key = action_key(iv.calendar, iv.uid, iv.event.recurrence_id, STATUS)
+        key = inp.key(iv, iv.event.recurrence_id, STATUS)
         rec = inp.records.get(key)
         if rec is not None and (rec.user_changed or (rec.state in TERMINAL and not _revivable(rec))):
             continue

@@ -6,6 +6,9 @@ each of them and a test checks that the two agree.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
@@ -109,6 +112,12 @@ class AccountConfig:
     type: str
     options: dict[str, Any] = field(default_factory=dict)
     mailbox: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """What the account is, apart from its name: a rename keeps it."""
+        text = json.dumps([self.type, self.options], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

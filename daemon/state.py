@@ -68,6 +68,15 @@ CREATE TABLE IF NOT EXISTS accounts (
     since TEXT NOT NULL,
     last_ok TEXT
 );
+-- what each account is (its type and options), to recognise a rename; and
+-- the name its follow-up keys were made with (its first name)
+CREATE TABLE IF NOT EXISTS identities (
+    role TEXT NOT NULL,  -- calendar or mailbox
+    name TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    key_name TEXT NOT NULL,
+    PRIMARY KEY (role, name)
+);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT
@@ -258,6 +267,78 @@ class State:
         """name -> (status, message, since, last good pass)."""
         cur = self.db.execute("SELECT name, status, message, since, last_ok FROM accounts")
         return {r[0]: (r[1], r[2], _dt(r[3]), _dt(r[4])) for r in cur}
+
+    # -- account names ---------------------------------------------------------
+
+    def follow_renames(self, calendars: dict[str, str], mailboxes: dict[str, str]) -> list[tuple[str, str]]:
+        """``calendars``, ``mailboxes``: account name -> identity (type and
+        options). A name seen for the first time whose identity belongs to
+        a name of the same role no longer configured is a rename: the old
+        name's records, cache and tokens move to the new name, and keys keep
+        being made with the name they were first made with. Returns the
+        (old, new) renames."""
+        renames = []
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for role, configured in (("calendar", calendars), ("mailbox", mailboxes)):
+                known = {name: identity for name, identity in self.db.execute(
+                    "SELECT name, identity FROM identities WHERE role=?", (role,))}
+                for name, identity in sorted(configured.items()):
+                    if name in known:
+                        if known[name] != identity:
+                            self.db.execute("UPDATE identities SET identity=? WHERE role=? AND name=?",
+                                            (identity, role, name))
+                        continue
+                    old = next((o for o, i in sorted(known.items()) if i == identity and o not in configured),
+                               None)
+                    if old is None:
+                        self.db.execute("INSERT INTO identities (role, name, identity, key_name) "
+                                        "VALUES (?,?,?,?)", (role, name, identity, name))
+                        continue
+                    self._rename(role, old, name, still_used={*calendars, *mailboxes})
+                    known[name] = known.pop(old)
+                    renames.append((old, name))
+        return renames
+
+    def _rename(self, role: str, old: str, new: str, still_used: set[str]) -> None:
+        db = self.db
+        # a calendar's follow-ups are events; a mailbox's are drafts
+        kinds = "('handwritten_note', 'follow_up_call')"
+        db.execute(f"UPDATE actions SET target=? WHERE target=? AND kind {'' if role == 'calendar' else 'NOT '}IN "
+                   f"{kinds}", (new, old))
+        if role == "calendar":
+            sep = "\x1f"
+            db.execute("UPDATE actions SET calendar=? WHERE calendar=?", (new, old))
+            db.execute("UPDATE actions SET interview=? || substr(interview, ?) WHERE substr(interview, 1, ?)=?",
+                       (new + sep, len(old) + 2, len(old) + 1, old + sep))
+            old_p, new_p = f"event:{old}/", f"event:{new}/"
+            db.execute("UPDATE actions SET process=? || substr(process, ?) WHERE substr(process, 1, ?)=?",
+                       (new_p, len(old_p) + 1, len(old_p), old_p))
+            db.execute("UPDATE verdicts SET target=? || substr(target, ?) WHERE kind='answered' "
+                       "AND substr(target, 1, ?)=?", (new_p, len(old_p) + 1, len(old_p), old_p))
+            db.execute("DELETE FROM events WHERE calendar=?", (new,))
+            db.execute("UPDATE events SET calendar=? WHERE calendar=?", (new, old))
+        if old not in still_used:  # tables by account name, shared by a calendar and a mailbox of one name
+            for table, column in (("sync", "account"), ("tokens", "account"), ("accounts", "name")):
+                db.execute(f"DELETE FROM {table} WHERE {column}=?", (new,))
+                db.execute(f"UPDATE {table} SET {column}=? WHERE {column}=?", (new, old))
+        db.execute("UPDATE identities SET name=? WHERE role=? AND name=?", (new, role, old))
+
+    def key_names(self) -> dict[str, str]:
+        """Calendar name -> the name its follow-up keys are made with."""
+        return {name: key_name for name, key_name in self.db.execute(
+            "SELECT name, key_name FROM identities WHERE role='calendar' AND name != key_name")}
+
+    def stray_accounts(self, configured: Iterable[str]) -> dict[str, int]:
+        """Accounts no longer in the config that still have follow-ups in
+        the state: name -> how many."""
+        names = set(configured)
+        out: dict[str, int] = {}
+        for calendar, target, count in self.db.execute(
+                "SELECT calendar, target, count(*) FROM actions GROUP BY calendar, target"):
+            for name in {calendar, target} - names:
+                out[name] = out.get(name, 0) + count
+        return out
 
     # -- the user's verdicts ---------------------------------------------------
 

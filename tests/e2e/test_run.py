@@ -321,3 +321,54 @@ def test_a_calendar_file_whose_name_is_not_utf8_is_read_and_stored(world, capsys
     assert world.once(START + timedelta(hours=4)) == 0  # read back from the cache
     data = world.plan(START + timedelta(hours=4), capsys)
     assert [i["uid"] for i in data["interviews"]] == ["odd@x"]
+
+
+def rename_in_config(world, pairs):
+    text = world.config.read_text()
+    for old, new, *count in pairs:  # count: only the first ones
+        text = text.replace(f'name = "{old}"', f'name = "{new}"', *count)
+    world.config.write_text(text)
+
+
+@pytest.mark.parametrize("mailbox_name, renames, calendars, targets", [
+    ("mail", [("personal", "work"), ("mail", "gmail")], {"work"}, {"work", "gmail"}),
+    # a calendar and a mailbox of one name, and only the calendar renamed
+    ("personal", [("personal", "work", 1)], {"work"}, {"work", "personal"}),
+])
+def test_renaming_the_calendar_and_mailbox_writes_nothing_twice(world, capsys, mailbox_name, renames,
+                                                                calendars, targets):
+    """Regression: a rename wrote every follow-up again, then each pass failed with a KeyError."""
+    world.config.write_text(world.config.read_text().replace('name = "mail"', f'name = "{mailbox_name}"'))
+    acme(world)
+    assert world.once(START + timedelta(hours=2, minutes=5)) == 0
+    assert len(world.own_events()) == 1 and len(world.drafts_list()) == 1
+    rename_in_config(world, renames)
+    for hours in (3, 30, 24 * 16):  # through the call and the status check
+        assert world.once(START + timedelta(hours=hours)) == 0
+    assert len(world.own_events()) == 1
+    kinds = {d.name: email.message_from_bytes(d.read_bytes())["Subject"] for d in world.drafts_list()}
+    assert len(kinds) == 2  # the thank-you, and the status check once it came due
+    db = sqlite3.connect(world.root / "state.sqlite3")
+    try:
+        assert {row[0] for row in db.execute("SELECT calendar FROM actions")} == calendars
+        assert {row[0] for row in db.execute("SELECT target FROM actions")} == targets
+    finally:
+        db.close()
+    capsys.readouterr()
+    assert world.run("status") == 0
+    out = capsys.readouterr().out
+    assert "no longer in the config" not in out and "KeyError" not in out
+
+
+def test_an_account_gone_from_the_config_is_one_clear_message(world, capsys):
+    acme(world)
+    assert world.once(START + timedelta(hours=2, minutes=5)) == 0
+    text = world.config.read_text().replace('path = "calendar"', 'path = "other-calendar"')
+    world.config.write_text(text.replace('name = "personal"', 'name = "work"'))
+    (world.root / "other-calendar").mkdir()
+    assert world.once(START + timedelta(hours=30)) == 0
+    capsys.readouterr()
+    world.run("status")
+    out = capsys.readouterr().out
+    assert "personal" in out and "no longer in the config" in out
+    assert len(world.own_events()) == 1 and len(world.drafts_list()) == 1  # left as they are
