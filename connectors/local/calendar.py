@@ -35,7 +35,7 @@ from daemon.icalfiles import build_followup_ics, parse_ics, read_followup_ics
 from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 
-from .files import etag, sync_folder, write_and_sync
+from .files import etag, read_regular, sync_folder, write_and_sync
 
 OWN_NAME = re.compile(r"^followup-[0-9a-f]{32}\.ics$")
 _TOKEN_PREFIX = "local2."
@@ -152,7 +152,7 @@ class LocalCalendar(Calendar):
         for name in sorted(files):
             uids = reader.read(files[name])
             if uids is not None:  # None: vanished while we looked
-                table[name] = [*files[name].signature, sorted(uids)]
+                table[name] = reader.entry(files[name], uids)
         return ScanResult(events=reader.events, problems=reader.problems, full=True,
                           total=len({uid for entry in table.values() for uid in entry[3]}),
                           sync_token=self._issue(window, table))
@@ -180,7 +180,7 @@ class LocalCalendar(Calendar):
                 if uids is None:
                     table.pop(name, None)
                     continue
-                table[name] = [*files[name].signature, sorted(uids)]
+                table[name] = reader.entry(files[name], uids)
                 touched.update(uids)
             to_read = {name for name, entry in table.items()
                        if name not in read and touched.intersection(entry[3])}
@@ -341,7 +341,7 @@ class LocalCalendar(Calendar):
 
     def _read_own(self, name: str) -> bytes | None:
         try:
-            return (self.write_to / name).read_bytes()
+            return read_regular(self.write_to / name)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -400,15 +400,24 @@ class _Reader:
         self.events: list[CalendarEvent] = []
         self.problems: list[Problem] = []
         self.skipped: set[str] = set()
+        self.unreadable: set[str] = set()  # paths to try again at the next scan
+
+    def entry(self, file: _File, uids: set[str]) -> list:
+        """The file's entry in a token. A file that could not be read gets
+        a signature no file has, so the next scan reads it again (fixing its
+        permissions changes neither its size nor its mtime)."""
+        signature = [-1, -1, -1] if file.path in self.unreadable else file.signature
+        return [*signature, sorted(uids)]
 
     def read(self, file: _File, before: list | None = None) -> set[str] | None:
         """The UIDs in ``file`` (its events added to ``events``); None if it
         is gone. ``before`` is the file's entry in the previous token."""
         try:
-            data = _read_bytes(file.path)
+            data = read_regular(file.path)
         except FileNotFoundError:
             return None
         except OSError as exc:
+            self.unreadable.add(file.path)
             self.problems.append(Problem(file.path, f"cannot be read: {_os_reason(exc)}"))
             return _still_there(before, [], self.problems[-1:])
         if self.interest is not None and not self.interest.may_match(data):
@@ -436,11 +445,6 @@ def _still_there(entry: list | None, found: list[CalendarEvent],
     if not found and any(p.uid is None for p in errors):
         return set(entry[3])  # the whole file is unreadable
     return set(entry[3]) & {p.uid for p in errors}
-
-
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
 
 
 def _uid(name: str) -> str:

@@ -28,7 +28,7 @@ from daemon.errors import ConfigError, Conflict, ConnectorError
 from daemon.headers import KEY_HEADER, normalize_message_id, raw_header, received_of, wanted
 from daemon.model import Draft, Received, ReplySearch, StoredItem
 
-from .files import etag, sync_folder, write_and_sync
+from .files import etag, open_regular, read_regular, sync_folder, write_and_sync
 
 if TYPE_CHECKING:
     from email.message import Message
@@ -68,7 +68,7 @@ def read_head(path: Path) -> bytes:
     """The header block of the message in ``path`` (up to the blank line)."""
     lines: list[bytes] = []
     size = 0
-    with open(path, "rb") as f:
+    with os.fdopen(open_regular(path), "rb") as f:
         while size <= HEAD_LIMIT:
             line = f.readline(HEAD_LIMIT + 1 - size)
             if not line or line in (b"\n", b"\r\n"):
@@ -231,7 +231,7 @@ class MaildirMailbox(Mailbox):
         return found
 
     def _item(self, key: str, path: Path) -> StoredItem:
-        return StoredItem(key=key, ref=self._ref(path), etag=etag(path.read_bytes()))
+        return StoredItem(key=key, ref=self._ref(path), etag=etag(read_regular(path)))
 
     def _find(self, key: str, message_id: str | None, ref: str | None = None) -> StoredItem | None:
         for _ in range(3):  # the file may be renamed by a client while we look
@@ -311,7 +311,7 @@ class MaildirMailbox(Mailbox):
             if path is None:
                 return
             try:
-                data = path.read_bytes()
+                data = read_regular(path)
             except FileNotFoundError:
                 return
             if etag(data) != item.etag:

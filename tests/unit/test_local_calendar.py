@@ -152,14 +152,14 @@ def test_unreadable_files_are_problems_naming_them(cal, folder, monkeypatch):
     (folder / "photo.ics").write_bytes(b"\xff\xd8\xff\xe0 JFIF")
     (folder / "notes.ics").write_bytes(b"shopping list: milk, eggs\n")
     (folder / "locked.ics").write_bytes(ics("locked@x"))
-    real = local._read_bytes
+    real = local.read_regular
 
     def read_bytes(path):
         if path.endswith("locked.ics"):
             raise PermissionError(errno.EACCES, "Permission denied", path)
         return real(path)
 
-    monkeypatch.setattr(local, "_read_bytes", read_bytes)
+    monkeypatch.setattr(local, "read_regular", read_bytes)
     result = scan(cal)
     assert [e.uid for e in result.events] == ["good@x"]
     named = {Path(p.source).name: p for p in result.problems}
@@ -196,7 +196,7 @@ def test_unchanged_folder_costs_no_parsing(cal, folder, monkeypatch):
         raise AssertionError("an unchanged folder was parsed")
 
     monkeypatch.setattr(local, "parse_ics", no_parsing)
-    monkeypatch.setattr(local, "_read_bytes", no_parsing)
+    monkeypatch.setattr(local, "read_regular", no_parsing)
     # the listing's digest in the token says nothing changed: its file table
     # (100,000 entries for a big calendar) is not even decoded
     monkeypatch.setattr(local, "_decode_token", no_parsing)
@@ -478,3 +478,60 @@ def test_sources_are_never_modified(cal, folder):
     cal.delete_event(item)
     cal.check()
     assert snapshot(folder) == before
+
+
+def test_a_file_unreadable_at_one_scan_is_read_again_at_the_next(cal, folder, monkeypatch):
+    """Regression: fixing a file's permissions changes neither its mtime nor
+    its size nor its inode, and the file was never read again."""
+    (folder / "good.ics").write_bytes(ics("good@x", 11))
+    (folder / "locked.ics").write_bytes(ics("locked@x", 12))
+    real = local.read_regular
+    locked = [True]
+
+    def read_bytes(path):
+        if path.endswith("locked.ics") and locked[0]:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(local, "read_regular", read_bytes)
+    first = scan(cal)
+    assert [e.uid for e in first.events] == ["good@x"] and len(first.problems) == 1
+    again = scan(cal, first.sync_token)  # still locked: reported again, nothing removed
+    assert again.events == [] and again.removed_uids == set() and len(again.problems) == 1
+    locked[0] = False  # chmod 644: same mtime, size and inode
+    fixed = scan(cal, again.sync_token)
+    assert [e.uid for e in fixed.events] == ["locked@x"] and not fixed.problems
+    assert scan(cal, fixed.sync_token).events == []  # and then it is as any other file
+
+
+def finishes(work, seconds: float = 20.0):
+    """Run ``work`` in a thread; what it returned or raised, or fail when it blocks."""
+    import threading
+
+    out: list = []
+
+    def run():
+        try:
+            out.append(work())
+        except Exception as exc:  # noqa: BLE001
+            out.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert out, "blocked"
+    return out[0]
+
+
+def test_a_fifo_in_place_of_a_file_is_a_problem_not_a_hang(cal, folder):
+    """Regression: a file swapped for a FIFO between stat and open blocked the pass forever."""
+    fifo = folder / "swapped.ics"
+    os.mkfifo(fifo)
+    reader = local._Reader(*WINDOW, BERLIN, None)
+    result = finishes(lambda: reader.read(local._File(str(fifo), 1, 2, 3)))
+    assert result == set()
+    (problem,) = reader.problems
+    assert problem.source == str(fifo) and "not a regular file" in problem.message
+    own = folder / own_file_name("k")
+    os.mkfifo(own)
+    assert isinstance(finishes(lambda: cal.find_own("k")), ConnectorError)

@@ -375,3 +375,19 @@ def test_check_refuses_a_missing_inbox(tmp_path):
         mailbox(tmp_path, inbox="INBOX").check()
     with pytest.raises(ConnectorError, match="not a Maildir"):
         mailbox(tmp_path, inbox="NotAMaildir").check()
+
+
+def test_a_fifo_in_the_inbox_or_at_a_draft_never_blocks(box, inbox, tmp_path):
+    """Regression: a FIFO in a message's place blocked the pass forever."""
+    import threading
+
+    put(inbox, "1.good", message(date=NOW))
+    os.mkfifo(inbox / "cur" / "2.fifo:2,S")
+    out: list = []
+    thread = threading.Thread(target=lambda: out.append(
+        box.find_replies(S(["jane.doe@acme.example"], []), SINCE)), daemon=True)
+    thread.start()
+    thread.join(20)
+    assert out and len(out[0]) == 1
+    with pytest.raises(OSError, match="not a regular file"):
+        maildir.read_head(inbox / "cur" / "2.fifo:2,S")
