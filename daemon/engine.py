@@ -193,6 +193,14 @@ class Engine:
                 report.account_errors[account] = (
                     f"waiting until {until.astimezone(self.tz):%Y-%m-%d %H:%M} after {failures} failures")
 
+    def rebase(self, now: datetime) -> None:
+        """The wall clock went back: no account waits longer than its
+        longest backoff from ``now``."""
+        for account, (until, failures) in list(self.holds.items()):
+            self.holds[account] = (min(until, now + max(MAX_BACKOFF, AUTH_RETRY)), failures)
+        if self.retry_at is not None:
+            self.retry_at = min(self.retry_at, now + MAX_BACKOFF)
+
     def next_retry(self) -> datetime | None:
         """When the next pass should come to retry what failed."""
         times = [until for until, _ in self.holds.values()]

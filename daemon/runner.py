@@ -7,7 +7,8 @@ suspended, so the loop never waits longer than ``MAX_SLEEP`` without
 comparing the wall clock with what is due: after sleep, downtime or a clock
 jump, everything that became due meanwhile runs at once (the planner marks
 what is too late as expired). All it knows comes from the state database,
-so a restart loses nothing.
+so a restart loses nothing. When the wall clock goes back, the schedule
+made in its future is made again from the present.
 
 SIGTERM and SIGINT finish the action in flight and exit 0; SIGHUP reloads
 the config (a broken config is reported and the old one kept).
@@ -126,6 +127,11 @@ class Runner:
                 interval = settings.scan.interval.total_seconds()
                 next_scan = self.clock.now()
             now = self.clock.now()
+            if next_scan - now > timedelta(seconds=interval * (1 + JITTER) + MAX_SLEEP):
+                # the wall clock went back: the schedule was made in its future
+                log.info("the clock went back by %s; scanning now", next_scan - now)
+                next_scan = now
+                engine.rebase(now)
             if now >= next_scan or (next_wake is not None and now >= next_wake):
                 report = engine.run_pass(now, apply=True, should_stop=self.stop.is_set)
                 self.passes += 1
