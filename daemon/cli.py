@@ -161,17 +161,9 @@ def cmd_status(args) -> int:
     if not settings.state_path.exists():
         print(f"No state yet at {settings.state_path}: run 'followup run --once' first.")
         return 0
-    from .errors import FollowupError as Busy
     from .runner import InstanceLock
 
-    lock = InstanceLock(settings.state_path)
-    try:
-        lock.acquire()
-    except Busy:
-        running = True
-    else:
-        running = False
-        lock.release()
+    running = InstanceLock(settings.state_path).held()
     state = State(settings.state_path)
     try:
         wake = state.meta("next_wake")

@@ -16,6 +16,7 @@ the config (a broken config is reported and the old one kept).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -55,7 +56,11 @@ class InstanceLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            # never through a symbolic link: its target would be truncated
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise FollowupError(_lock_trouble(self.path, exc)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -71,6 +76,28 @@ class InstanceLock:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+    def held(self) -> bool:
+        """Whether a ``followup run`` holds the lock. Only looks: creates,
+        truncates and follows nothing."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError:
+            return False  # no lock file (or none of ours): nothing runs on it
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+
+def _lock_trouble(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return (f"{path} is a symbolic link; followup never writes through one. "
+                "Remove it and start again")
+    return f"cannot create the lock file {path}: {exc.strerror or exc}"
 
 
 @dataclass

@@ -9,7 +9,9 @@ effect is on disk before the provider is called.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 from collections.abc import Iterable
 from dataclasses import asdict, fields
 from datetime import datetime, timezone
@@ -108,6 +110,24 @@ MIGRATIONS = {
 }
 
 
+def _private(path: Path) -> None:
+    """Create the database file readable by the user alone (SQLite gives
+    its -wal and -shm files the same mode), or make an existing one so.
+    A new file is never created through a symbolic link."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        for one in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            try:
+                info = os.stat(one)
+                if stat.S_ISREG(info.st_mode) and info.st_mode & 0o077 and info.st_uid == os.getuid():
+                    os.chmod(one, 0o600)
+            except OSError:
+                continue
+        return
+    os.close(fd)
+
+
 def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(timezone.utc).isoformat()
 
@@ -152,6 +172,7 @@ class State:
         self.created = not self.path.exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _private(self.path)
             self.db = sqlite3.connect(self.path, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")

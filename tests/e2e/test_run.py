@@ -7,6 +7,7 @@ import email
 import email.policy
 import os
 import sqlite3
+import stat
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -372,3 +373,32 @@ def test_an_account_gone_from_the_config_is_one_clear_message(world, capsys):
     out = capsys.readouterr().out
     assert "personal" in out and "no longer in the config" in out
     assert len(world.own_events()) == 1 and len(world.drafts_list()) == 1  # left as they are
+
+
+def test_a_symlink_at_the_lock_file_is_never_followed(world, capsys):
+    """Regression: run and even status truncated the file a symlink at the lock path pointed to."""
+    acme(world)
+    precious = world.root / "precious.txt"
+    precious.write_text("my notes\n")
+    (world.root / "state.sqlite3.lock").symlink_to(precious)
+    assert world.once(START + timedelta(hours=3)) == 1
+    assert "is a symbolic link" in capsys.readouterr().err
+    world.run("status")
+    assert precious.read_text() == "my notes\n"
+
+
+def test_the_state_database_and_its_journal_are_private(world):
+    acme(world)
+    assert world.once(START + timedelta(hours=3)) == 0
+    files = [p for p in world.root.iterdir() if p.name.startswith("state.sqlite3")]
+    assert {p.name for p in files} >= {"state.sqlite3", "state.sqlite3.lock"}
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_an_old_state_database_open_to_others_is_made_private(world):
+    acme(world)
+    assert world.once(START + timedelta(hours=3)) == 0
+    os.chmod(world.root / "state.sqlite3", 0o644)
+    assert world.once(START + timedelta(hours=4)) == 0
+    assert stat.S_IMODE((world.root / "state.sqlite3").stat().st_mode) == 0o600
