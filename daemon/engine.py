@@ -106,6 +106,7 @@ class Engine:
         self.holds: dict[str, tuple[datetime, int]] = {}  # account -> (retry after, failures)
         self.retry_at: datetime | None = None  # the next pass, after a pass with failed calls
         self.failing_passes = 0
+        self.applying = False  # in a pass of 'run' (not a preview)
         self._adopted = False
         self._build()
 
@@ -183,7 +184,7 @@ class Engine:
             status = f"{kind} ({failures} in a row), next try after {delay.total_seconds():.0f}s: {exc}"
         self.holds[account] = (report.now + delay, failures)
         report.account_errors[account] = status
-        self.state.set_account(account, "error", status, report.now)
+        self._health(account, "error", status, report.now)
         log.warning("%s: %s", account, status)
 
     def _held(self, report: PassReport) -> None:
@@ -192,6 +193,11 @@ class Engine:
             if until > report.now:
                 report.account_errors[account] = (
                     f"waiting until {until.astimezone(self.tz):%Y-%m-%d %H:%M} after {failures} failures")
+
+    def _health(self, account: str, status: str, message: str, now: datetime) -> None:
+        """What ``status`` shows of an account; a preview (``plan``) leaves it."""
+        if self.applying:
+            self.state.set_account(account, status, message, now)
 
     def rebase(self, now: datetime) -> None:
         """The wall clock went back: no account waits longer than its
@@ -250,7 +256,7 @@ class Engine:
                               window_start=start, token=result.sync_token,
                               total=total, now=now)
         self.state.prune_events(now - CACHE_DAYS)
-        self.state.set_account(name, "ok", "", now)
+        self._health(name, "ok", "", now)
 
     def _classify(self, event: CalendarEvent, calendar: str, report: PassReport) -> Interview | Ignored | None:
         """``classify``, but an event that trips it is reported, never fatal.
@@ -402,6 +408,7 @@ class Engine:
         """Scan every calendar, plan, and apply the actions when ``apply``
         (stopping between two actions once ``should_stop()`` is true)."""
         report = PassReport(now=now, plan=Plan(), interviews=[], ignored=[])
+        self.applying = apply
         self._read_verdicts()
         # the verdicts of the last pass, for the events still the same; only
         # this pass's are kept, so the memory follows the calendar
@@ -434,6 +441,6 @@ class Engine:
         for name in [*self.calendars, *self.mailboxes]:
             if name not in report.account_errors:
                 self.holds.pop(name, None)
-                self.state.set_account(name, "ok", "", now)
+                self._health(name, "ok", "", now)
         self._schedule_retry(report)
         return report

@@ -402,3 +402,18 @@ def test_an_old_state_database_open_to_others_is_made_private(world):
     os.chmod(world.root / "state.sqlite3", 0o644)
     assert world.once(START + timedelta(hours=4)) == 0
     assert stat.S_IMODE((world.root / "state.sqlite3").stat().st_mode) == 0o600
+
+
+def test_a_preview_far_ahead_never_changes_what_status_reports(world, capsys):
+    """Regression: 'plan --now' years ahead tripped the empty-calendar brake and stored its error."""
+    for n in range(3):
+        acme(world, start=START + timedelta(days=n), uid=f"acme-{n}@example.org", name=f"acme{n}")
+    assert world.once(START - timedelta(days=1)) == 0
+    capsys.readouterr()
+    world.run("status")
+    before = capsys.readouterr().out
+    far = START + timedelta(days=3 * 365)
+    assert world.run("plan", "--now", far.isoformat()) == 0
+    assert "now reads as empty" in capsys.readouterr().out  # the preview says so
+    world.run("status")
+    assert capsys.readouterr().out == before
