@@ -308,6 +308,16 @@ def cmd_demo(args) -> int:
     return run_demo(args.dir)
 
 
+class _SafeFormatter(logging.Formatter):
+    """Log lines carry event titles and file names, which anyone who can
+    send an invitation chooses: control characters (escape sequences, line
+    breaks that would fake another log line) are written as escapes."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in record.message)
+        return super().formatMessage(record)
+
+
 COMMANDS = {"plan": cmd_plan, "run": cmd_run, "status": cmd_status, "check": cmd_check,
             "auth": cmd_auth, "service": cmd_service, "demo": cmd_demo, "include": cmd_verdict,
             "exclude": cmd_verdict, "answered": cmd_verdict, "not-answered": cmd_verdict}
@@ -318,8 +328,10 @@ def main(argv: list[str] | None = None) -> int:
     daemon_mode = args.command == "run" and not args.once
     # journald stamps each line itself; launchd's log files and terminals do not
     stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_SafeFormatter(stamp + "%(levelname)s %(message)s"))
     logging.basicConfig(level=logging.INFO if args.verbose or daemon_mode else logging.WARNING,
-                        format=stamp + "%(levelname)s %(message)s", stream=sys.stderr)
+                        handlers=[handler])
     if args.command is None:
         _parser().print_help()
         return 2

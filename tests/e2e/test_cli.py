@@ -161,3 +161,18 @@ def test_a_hostile_series_never_stops_the_plan(world, capsys, name):
     said = json.dumps(data)
     assert f"{name}@hostile.example" in said
     assert len(said) < 20_000  # one line for the series, not one per occurrence
+
+
+def test_verbose_logs_never_carry_control_characters(world, capsys):
+    """Regression: -v logged titles and file names raw (an ESC byte reached the terminal)."""
+    world.add("evil\x1b[2Jname", b"not a calendar\x1b]0;owned\x07")
+    world.add("broken", b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:b@x\r\n"
+                        b"SUMMARY:Phone screen \x1b[31mAcme\\nINFO forged line\r\nEND:VEVENT\r\n"
+                        b"END:VCALENDAR\r\n")
+    done = subprocess.run([sys.executable, "-m", "daemon.cli", "--config", str(world.config), "-v", "run",
+                           "--once", "--now", (START + timedelta(hours=3)).isoformat()],
+                          capture_output=True, text=True, timeout=120)
+    err = done.stderr
+    assert "evil" in err and "Phone screen" in err  # the file and the title are named
+    assert "\x1b" not in err and "\x07" not in err and "\r" not in err
+    assert not any(line.startswith("INFO forged") for line in err.splitlines())
