@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from . import registry
 from .connector import Option
 from .durations import parse_duration, parse_time_of_day
+from .files import read_regular
 from .errors import ConfigError
 from .settings import (
     AccountConfig, Detection, FollowUpCallPolicy, HandwrittenNotePolicy, Me,
@@ -65,7 +66,7 @@ def load(path: Path, holidays: bool = True) -> Settings:
     country's holiday calendar (half a second), for read-only commands."""
     path = Path(path).expanduser()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_regular(path).decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no configuration file here (start from config.example.toml)"
@@ -307,9 +308,24 @@ class _Reader:
         path = Path(text).expanduser()
         return path if path.is_absolute() else self.base_dir / path
 
+    def without_nul(self, value: Any, where: str) -> Any:
+        """``value`` with every NUL character reported and taken out: no
+        file name or text can hold one, and the checks below go on."""
+        if isinstance(value, str):
+            if "\x00" in value:
+                self.problem(where or "(top)", "contains a NUL character (\\u0000)")
+                return value.replace("\x00", "")
+            return value
+        if isinstance(value, dict):
+            return {k: self.without_nul(v, f"{where}.{k}" if where else k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.without_nul(v, f"{where}[{i}]") for i, v in enumerate(value, 1)]
+        return value
+
     # -- sections
 
     def read(self, data: dict) -> Settings:
+        data = self.without_nul(data, "")
         self.unknown(data, _TOP, "")
         me = self.me(self.table(data, "me", "me"))
         state_path = self.state(self.table(data, "state", "state"))

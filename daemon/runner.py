@@ -55,8 +55,8 @@ class InstanceLock:
         self.fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             # never through a symbolic link: its target would be truncated
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError as exc:
@@ -97,7 +97,7 @@ def _lock_trouble(path: Path, exc: OSError) -> str:
     if exc.errno == errno.ELOOP:
         return (f"{path} is a symbolic link; followup never writes through one. "
                 "Remove it and start again")
-    return f"cannot create the lock file {path}: {exc.strerror or exc}"
+    return f"cannot create the lock file {path}: {exc.strerror or exc}; check [state] path"
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+import os
 import email.policy
 import subprocess
 import sys
@@ -176,3 +177,33 @@ def test_verbose_logs_never_carry_control_characters(world, capsys):
     assert "evil" in err and "Phone screen" in err  # the file and the title are named
     assert "\x1b" not in err and "\x07" not in err and "\r" not in err
     assert not any(line.startswith("INFO forged") for line in err.splitlines())
+
+
+@pytest.mark.parametrize("state_path, said", [
+    ("a\\u0000b", "state.path: contains a NUL character"),
+    ("config.toml/state.sqlite3", "state.sqlite3"),
+    ("/proc/followup/state.sqlite3", "state.sqlite3"),
+])
+def test_an_unusable_state_path_is_one_message(world, capsys, state_path, said):
+    world.config.write_text(world.config.read_text().replace('path = "state.sqlite3"', f'path = "{state_path}"'))
+    for command in (["plan"], ["run", "--once"], ["status"]):
+        capsys.readouterr()
+        code = cli.main(["--config", str(world.config), *command])
+        said_all = capsys.readouterr()
+        text = said_all.err if code else said_all.out  # status: "no state yet", nothing broken
+        assert said in text and len(text.strip().splitlines()) <= 2, (command, text)
+
+
+def test_a_nul_in_a_connector_option_names_the_key(world, capsys):
+    world.config.write_text(world.config.read_text().replace('path = "calendar"', 'path = "cal\\u0000endar"'))
+    assert cli.main(["--config", str(world.config), "check"]) == 2
+    assert "calendars[1].path: contains a NUL character" in capsys.readouterr().err
+
+
+def test_a_fifo_as_the_config_file_is_one_message(tmp_path, capsys):
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-m", "daemon.cli", "--config", str(fifo), "plan"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "not a regular file" in done.stderr and "Traceback" not in done.stderr

@@ -500,3 +500,11 @@ def test_naive_followup_times_are_refused():
     event = FollowupEvent(**{**FOLLOWUP.__dict__, "start": datetime(2030, 3, 18, 10, 0)})
     with pytest.raises(ValueError):
         build_followup_ics(event, "u", STAMP)
+
+
+def test_a_vevent_nested_in_another_is_read_as_an_event_of_its_own():
+    data = (FIXTURES / "nested_vevent.ics").read_bytes()
+    events, problems = parse_ics(data, "nested.ics", datetime(2026, 11, 1, tzinfo=timezone.utc),
+                                 datetime(2027, 1, 1, tzinfo=timezone.utc), ZoneInfo("Europe/Berlin"))
+    assert [e.uid for e in events] == ["outer@nested.example", "inner@nested.example"]
+    assert problems == []

@@ -151,3 +151,4 @@ def test_a_crowd_is_not_a_panel():
     result = planner.plan(make_input(iv.start - timedelta(days=1), [iv]))
     planned = [(o.kind, o.to) for o in result.outcomes if o.kind in (THANK_YOU, STATUS)]
     assert sorted(planned) == [(STATUS, ("sam@initech.example",)), (THANK_YOU, ("sam@initech.example",))]
+
