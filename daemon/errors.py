@@ -11,6 +11,9 @@ never has to know a provider's status codes:
   edited it); leave it alone.
 - ``ConnectorError``: anything else a connector cannot do; reported, the
   account's other work goes on.
+- ``StateError``: the state database cannot be used just now (locked, full,
+  read-only, damaged): ``run`` keeps going and tries again, the one-shot
+  commands stop with the message.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ class SyncTokenExpired(ConnectorError):
 
 class Conflict(ConnectorError):
     """The item's etag changed: somebody else (the user) edited it."""
+
+
+class StateError(FollowupError):
+    """The state database failed; the message names it and what to do."""
 
 
 class ConfigError(FollowupError):

@@ -28,13 +28,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .errors import ConfigError, FollowupError
+from .errors import ConfigError, FollowupError, StateError
 from .settings import Settings
 
 log = logging.getLogger("followup")
 
 MAX_SLEEP = 60.0  # seconds: the longest wait without looking at the wall clock
 JITTER = 0.1  # share of scan.interval added at random, so accounts spread out
+# After the state database failed: try again after 30 s, doubling up to 10 min.
+STATE_RETRY = 30.0
+STATE_RETRY_MAX = 600.0
 
 
 class Clock:
@@ -147,6 +150,7 @@ class Runner:
         interval = settings.scan.interval.total_seconds()
         next_scan = self.clock.now()
         next_wake: datetime | None = None
+        state_failures = 0
         while not self.stop.is_set():
             if self.reload.is_set():
                 self.reload.clear()
@@ -160,15 +164,30 @@ class Runner:
                 next_scan = now
                 engine.rebase(now)
             if now >= next_scan or (next_wake is not None and now >= next_wake):
-                report = engine.run_pass(now, apply=True, should_stop=self.stop.is_set)
                 self.passes += 1
-                written = sum(1 for a in report.applied.done if a.op != "record")
-                log.info("pass at %s: %d interviews, %d changes, %d accounts with problems",
-                         now.isoformat(timespec="seconds"), len(report.interviews), written,
-                         len(report.account_errors))
-                next_scan = now + timedelta(seconds=interval * (1 + random.uniform(0, JITTER)))
-                next_wake = min((t for t in (report.plan.next_wake, engine.next_retry()) if t), default=None)
-                engine.state.set_meta("next_wake", min(filter(None, (next_wake, next_scan))).isoformat())
+                try:
+                    report = engine.run_pass(now, apply=True, should_stop=self.stop.is_set)
+                except StateError as exc:
+                    # locked by another program, disk full ...: every effect's
+                    # intent is stored before it happens, so the next pass
+                    # picks up where this one stopped
+                    state_failures += 1
+                    delay = min(STATE_RETRY_MAX, STATE_RETRY * 2 ** min(state_failures - 1, 10))
+                    log.error("%s; next try in %.0f seconds", exc, delay)
+                    next_scan, next_wake = now + timedelta(seconds=delay), None
+                else:
+                    state_failures = 0
+                    written = sum(1 for a in report.applied.done if a.op != "record")
+                    log.info("pass at %s: %d interviews, %d changes, %d accounts with problems",
+                             now.isoformat(timespec="seconds"), len(report.interviews), written,
+                             len(report.account_errors))
+                    next_scan = now + timedelta(seconds=interval * (1 + random.uniform(0, JITTER)))
+                    next_wake = min((t for t in (report.plan.next_wake, engine.next_retry()) if t),
+                                    default=None)
+                    try:
+                        engine.state.set_meta("next_wake", min(filter(None, (next_wake, next_scan))).isoformat())
+                    except StateError as exc:
+                        log.error("%s", exc)
                 if max_passes is not None and self.passes >= max_passes:
                     break
             targets = [next_scan] + ([next_wake] if next_wake else [])

@@ -17,11 +17,13 @@ from dataclasses import asdict, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, StateError
 from .model import Attendee, CalendarEvent
 from .records import Record
 
 SCHEMA_VERSION = 3
+#: how long a statement waits for another program's lock before failing
+BUSY_TIMEOUT_MS = 5000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS actions (
@@ -110,6 +112,49 @@ MIGRATIONS = {
 }
 
 
+def _advice(path: Path, exc: sqlite3.Error) -> str:
+    """What a failed statement means for the user, naming the database."""
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        hint = "another program holds it (a backup, or a second followup with this [state] path); it is tried again"
+    elif "readonly" in low or "read-only" in low:
+        hint = "it cannot be written: check the file's and its folder's permissions"
+    elif "full" in low:
+        hint = "the disk is full: free some space"
+    elif "malformed" in low or "not a database" in low or "corrupt" in low:
+        hint = ("it is damaged: move it aside (followup takes back what it finds in your calendars "
+                "and drafts, see the README) or restore a backup")
+    else:
+        hint = "check the file and its folder"
+    return f"state database {path}: {text}; {hint}"
+
+
+class _Connection(sqlite3.Connection):
+    """Every failure of the state database is a ``StateError`` naming the
+    file and what to do, never an sqlite3 traceback."""
+
+    path: Path = Path()
+
+    def _wrap(self, call, *args):
+        try:
+            return call(*args)
+        except sqlite3.Error as exc:
+            raise StateError(_advice(self.path, exc)) from exc
+
+    def execute(self, *args):
+        return self._wrap(super().execute, *args)
+
+    def executemany(self, *args):
+        return self._wrap(super().executemany, *args)
+
+    def executescript(self, *args):
+        return self._wrap(super().executescript, *args)
+
+    def __exit__(self, *args):
+        return self._wrap(super().__exit__, *args)
+
+
 def _private(path: Path) -> None:
     """Create the database file readable by the user alone (SQLite gives
     its -wal and -shm files the same mode), or make an existing one so.
@@ -173,10 +218,11 @@ class State:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             _private(self.path)
-            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db = sqlite3.connect(self.path, isolation_level=None, factory=_Connection)
+            self.db.path = self.path
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute("PRAGMA busy_timeout=5000")
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"{self.path}: cannot open the state database: {exc}") from None

@@ -417,3 +417,60 @@ def test_a_preview_far_ahead_never_changes_what_status_reports(world, capsys):
     assert "now reads as empty" in capsys.readouterr().out  # the preview says so
     world.run("status")
     assert capsys.readouterr().out == before
+
+
+def damage(path):
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xde\xad\xbe\xef" * ((4096 - 100) // 4)  # the schema page
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("trouble, said", [
+    ("garbage", "it is damaged: move it aside"),
+    ("page", "it is damaged: move it aside"),
+    ("locked", "another program holds it"),
+])
+def test_an_unusable_state_database_is_one_message_in_every_command(world, capsys, monkeypatch, trouble, said):
+    """Regression: a locked or page-corrupted database gave tracebacks in run, status and plan."""
+    from daemon import state
+
+    monkeypatch.setattr(state, "BUSY_TIMEOUT_MS", 50)
+    acme(world)
+    assert world.once(START + timedelta(hours=3)) == 0
+    path = world.root / "state.sqlite3"
+    holder = None
+    if trouble == "garbage":
+        path.write_bytes(b"this is not a database at all" * 200)
+    elif trouble == "page":
+        damage(path)
+    else:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+    try:
+        for command in (["run", "--once", "--now", (START + timedelta(hours=4)).isoformat()],
+                        ["plan"], ["status"]):
+            capsys.readouterr()
+            assert world.run(*command) == 1, command
+            err = capsys.readouterr().err
+            assert said in err and str(path) in err, (command, err)
+            assert len(err.strip().splitlines()) == 1, err
+    finally:
+        if holder is not None:
+            holder.rollback()
+
+
+
+def test_a_full_disk_is_named_as_such(tmp_path):
+    from daemon.errors import StateError
+    from daemon.records import Record
+    from daemon.state import State
+
+    db = State(tmp_path / "state.sqlite3")
+    db.db.execute("PRAGMA journal_mode=DELETE")
+    pages = db.db.execute("PRAGMA page_count").fetchone()[0]
+    db.db.execute(f"PRAGMA max_page_count={pages}")  # what a full disk does to a write
+    with pytest.raises(StateError, match="the disk is full: free some space"):
+        for n in range(1000):
+            db.put(Record(key=f"k{n}", kind="thank_you_email", calendar="c", target="m", interview="i",
+                          process="p", due=START, state="planned", reason="x" * 200), START)
+    db.close()

@@ -92,6 +92,41 @@ def test_when_the_clock_goes_back_the_next_scan_still_comes_on_time(world, back)
     assert clock.t - (START - back) < timedelta(minutes=15)
 
 
+def test_a_state_database_locked_by_another_program_is_waited_out(world, monkeypatch, caplog):
+    """Regression: the daemon exited with a traceback when another process
+    held the state database for more than a few seconds."""
+    import sqlite3
+
+    from daemon import state
+
+    monkeypatch.setattr(state, "BUSY_TIMEOUT_MS", 50)
+    acme(world)
+    runner, clock, passes = make_runner(world, START - timedelta(hours=1), START + timedelta(hours=3))
+    holder = []
+    real_make = runner.make_engine
+
+    def make_engine(settings):
+        engine = real_make(settings)
+        counted = engine.run_pass
+
+        def locked_sometimes(now, apply, should_stop=lambda: False):
+            if len(passes) == 2:  # a backup program takes the database for a while
+                other = sqlite3.connect(world.root / "state.sqlite3", isolation_level=None)
+                other.execute("BEGIN EXCLUSIVE")
+                holder.append(other)
+            elif holder:
+                holder.pop().rollback()
+            return counted(now, apply, should_stop)
+
+        engine.run_pass = locked_sometimes
+        return engine
+
+    runner.make_engine = make_engine
+    assert runner.run() == 0
+    assert "database is locked" in caplog.text and "it is tried again" in caplog.text
+    assert len(world.drafts_list()) == 1 and len(world.own_events()) == 1
+
+
 def test_a_second_instance_is_refused(world):
     settings = config.load(world.config)
     lock = InstanceLock(settings.state_path)
