@@ -28,6 +28,7 @@ from .answers import Judge as AnswerJudge
 from .answers import first_answer
 from .model import CalendarEvent, Problem, Reply, ReplySearch
 from .planner import Plan, PlanInput, Record
+from .report import LABELS
 from .settings import AccountConfig, Settings
 from .state import State
 from .timing import BusinessDays
@@ -331,8 +332,11 @@ class Engine:
             try:
                 received = box.find_replies(search, min(q.since for q in queries))
             except (ConnectorError, OSError) as exc:
+                # the status checks wait, and status says why
                 inp.reply_unknown.update(q.process for q in queries)
-                if not isinstance(exc, ConnectorError) or self._trouble(report, mailbox, exc):
+                if not isinstance(exc, ConnectorError):
+                    exc = ConnectorError(f"cannot search for replies: {exc.strerror or exc}")
+                if self._trouble(report, mailbox, exc):
                     stopped.add(mailbox)
                 continue
             received = [r for r in received if r.ref not in not_answers]
@@ -437,6 +441,12 @@ class Engine:
         if apply:
             executor.stopped |= stopped
             report.applied = executor.apply(report.plan.actions, should_stop)
+            for action, message in report.applied.failed:
+                # shown by status until a pass writes it
+                report.account_errors.setdefault(action.record.target, (
+                    f"could not write the {LABELS[action.record.kind]} due "
+                    f"{action.record.due.astimezone(self.tz):%Y-%m-%d %H:%M}: {message}"))
+                self._health(action.record.target, "error", report.account_errors[action.record.target], now)
             self._remember_maybes(report)
         for name in [*self.calendars, *self.mailboxes]:
             if name not in report.account_errors:

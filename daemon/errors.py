@@ -11,6 +11,9 @@ never has to know a provider's status codes:
   edited it); leave it alone.
 - ``ConnectorError``: anything else a connector cannot do; reported, the
   account's other work goes on.
+- ``Unsupported``: the provider cannot do this at all (an IMAP server
+  without UIDPLUS cannot remove one draft alone): the core records a final
+  state that says what is left for the user, and never asks again.
 - ``StateError``: the state database cannot be used just now (locked, full,
   read-only, damaged): ``run`` keeps going and tries again, the one-shot
   commands stop with the message.
@@ -45,6 +48,11 @@ class SyncTokenExpired(ConnectorError):
 
 class Conflict(ConnectorError):
     """The item's etag changed: somebody else (the user) edited it."""
+
+
+class Unsupported(ConnectorError):
+    """The provider cannot do what was asked, now or later; the message
+    says what is left for the user to do."""
 
 
 class StateError(FollowupError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .connector import Calendar, Mailbox
-from .errors import AuthError, Conflict, ConnectorError, TransientError
+from .errors import AuthError, Conflict, ConnectorError, TransientError, Unsupported
 from .keys import content_hash
 from .model import StoredItem
 from .planner import EVENT_KINDS, Action, Record
@@ -25,6 +25,7 @@ log = logging.getLogger("followup")
 
 CHANGED_BY_USER = "changed by you, so it is left as it is"
 DELETED_BY_USER = "deleted by you, so it is not written again"
+LEFT_FOR_YOU = "left for you to delete"
 IN_DOUBT = "written just before an interruption; left as it is, as you may have changed it since"
 
 
@@ -181,6 +182,11 @@ class Executor:
                     self.mailboxes[rec.target].delete_draft(_item(prev))
             except Conflict:
                 self._user_changed(prev)
+                return
+            except Unsupported as exc:
+                # final: the item stays for the user, and is never asked about again
+                self._put(replace(prev, state="done", user_changed=True,
+                                  reason=f"{rec.reason or 'no longer needed'}; {LEFT_FOR_YOU}: {exc}"))
                 return
             self._put(rec)
         else:  # pragma: no cover - the planner makes no other ops

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from imapclient import IMAPClient
 
 from daemon.connector import Context, Mailbox, Option
-from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.errors import ConfigError, Conflict, ConnectorError, Unsupported
 from daemon.headers import wanted
 from daemon.model import Draft, Received, ReplySearch, StoredItem
 from daemon.secrets import PasswordAccount
@@ -227,7 +227,7 @@ class ImapMailbox(PasswordAccount, Mailbox):
         """Remove the draft ``item`` if its bytes are still the ones the
         daemon wrote: ``Conflict`` if the user changed it, nothing if it is
         gone. Only its own UID is expunged (UIDPLUS); a server without
-        UIDPLUS gets a ``ConnectorError`` and the draft stays."""
+        UIDPLUS gets ``Unsupported`` and the draft stays, for the user."""
         def delete(client: IMAPClient) -> None:
             folder = self._drafts_folder(client)
             state = self._open(client, folder)
@@ -249,7 +249,7 @@ class ImapMailbox(PasswordAccount, Mailbox):
                 raise Conflict(f"{self.name}: the draft in {folder!r} was changed after followup "
                                "wrote it, so it is left as it is")
             if not self._can_expunge_one(client):
-                raise ConnectorError(
+                raise Unsupported(
                     f"{self.name}: {self.settings.host} does not support UIDPLUS (RFC 4315), which "
                     "followup needs to remove only its own draft; a plain EXPUNGE would also remove "
                     f"every other message marked as deleted in {folder!r}. The draft was left in place")

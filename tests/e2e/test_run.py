@@ -474,3 +474,46 @@ def test_a_full_disk_is_named_as_such(tmp_path):
             db.put(Record(key=f"k{n}", kind="thank_you_email", calendar="c", target="m", interview="i",
                           process="p", due=START, state="planned", reason="x" * 200), START)
     db.close()
+
+
+def status_of(world, capsys) -> str:
+    capsys.readouterr()
+    world.run("status")
+    return capsys.readouterr().out
+
+
+def test_a_draft_that_cannot_be_written_shows_in_status(world, capsys):
+    """Regression: only a log line, while status said "ok"."""
+    acme(world)
+    drafts_cur = world.drafts / "cur"
+    drafts_cur.rmdir()
+    drafts_cur.write_text("not a folder")  # as good as a Drafts folder that cannot be written
+    assert world.once(START + timedelta(hours=2, minutes=5)) == 1
+    out = status_of(world, capsys)
+    assert "mail: failing" in out or "mail: error" in out
+    assert "could not write the thank-you email due 2026-11-16 16:00" in out
+    drafts_cur.unlink()
+    drafts_cur.mkdir()
+    assert world.once(START + timedelta(hours=2, minutes=10)) == 0
+    assert "could not write" not in status_of(world, capsys) and len(world.drafts_list()) == 1
+
+
+def test_an_unreadable_inbox_shows_in_status_while_the_status_check_waits(world, capsys, monkeypatch):
+    """Regression: an unreadable inbox held the status check forever, silently."""
+    import connectors.local.maildir as maildir
+
+    acme(world)
+    assert world.once(START + timedelta(hours=2, minutes=5)) == 0
+    real = os.scandir
+
+    def scandir(path):
+        if str(world.inbox) in str(path):  # chmod 000 INBOX/cur, as root cannot be refused
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(maildir.os, "scandir", scandir)
+    assert world.once(START + timedelta(days=17)) == 1
+    out = status_of(world, capsys)
+    (line,) = [x for x in out.splitlines() if x.strip().startswith("mail:")]
+    assert "error" in line and "cannot search for replies: Permission denied" in line
+    assert len(world.drafts_list()) == 1  # no status check while an answer may be there

@@ -741,3 +741,31 @@ def test_server_gone_mid_pass_then_no_second_draft(account, proxy, tmp_path, mai
     (raw,) = own_drafts(mail)
     msg = email.message_from_bytes(raw, policy=email.policy.strict)
     assert msg["To"] == "Jane Doe <jane@acme.example>"
+
+
+def test_without_uidplus_a_status_check_no_longer_needed_is_left_for_the_user(
+        account, server, tmp_path, mail, monkeypatch):
+    """Regression: every pass failed to delete it (exit 1 forever) while
+    status showed the cancelled status check as "due now"."""
+    e = engine(tmp_path, [{"name": "work", "type": "imap", **config(account, server.port)}],
+               [calendar(tmp_path, "job", "work")])
+    try:
+        e.run_pass(START + timedelta(hours=2, minutes=5), apply=True)  # the thank-you
+        e.run_pass(START + timedelta(days=16), apply=True)  # the status check
+        assert len(own_drafts(mail)) == 2
+        mail.append("INBOX", (f"From: Jane Doe <jane@acme.example>\r\nTo: {ME}\r\n"
+                              "Subject: Next steps\r\nMessage-ID: <answer@acme.example>\r\n"
+                              "Date: Tue, 01 Dec 2026 10:00:00 -0500\r\n\r\nWe would like to "
+                              "invite you to a second round.\r\n").encode())
+        monkeypatch.setattr(ImapMailbox, "_can_expunge_one", lambda self, client: False)
+        report = e.run_pass(START + timedelta(days=16, hours=1), apply=True)
+        assert report.applied.failed == [] and report.account_errors == {}
+        records = e.state.records().values()
+        (status,) = [r for r in records if r.kind == "status_check_email"]
+        assert status.state == "done" and status.user_changed
+        assert "left for you to delete" in status.reason and "UIDPLUS" in status.reason
+        again = e.run_pass(START + timedelta(days=16, hours=2), apply=True)
+        assert [a for a in again.plan.actions if a.op != "record"] == []
+        assert len(own_drafts(mail)) == 2  # the draft is where it was
+    finally:
+        e.close()
