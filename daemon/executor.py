@@ -155,7 +155,11 @@ class Executor:
             draft = action.draft  # composed before the intent is stored
             assert draft is not None and draft.message_id == rec.message_id
             self._put(replace(rec, state="pending", op="create"))
-            item = self.mailboxes[rec.target].create_draft(draft)
+            try:
+                item = self.mailboxes[rec.target].create_draft(draft)
+            except Conflict as exc:  # its Message-ID is taken by a message not ours
+                self._put(replace(rec, state="done", user_changed=True, reason=str(exc)))
+                return
             self._put(replace(rec, ref=item.ref, etag=item.etag))
         elif action.op == "update_event":
             assert prev is not None and action.event is not None

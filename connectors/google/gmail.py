@@ -112,7 +112,6 @@ class GmailMailbox(GoogleAccount, Mailbox):
         carries ``X-Followup-Key`` and return the id of the one for
         ``key``/``message_id``, if any."""
         known = set(data["drafts"].values())
-        wanted_id = message_id.strip().strip("<>")
         found = None
         page = None
         looked = 0
@@ -133,8 +132,7 @@ class GmailMailbox(GoogleAccount, Mailbox):
                 own_key = headers.get(KEY_HEADER.lower())
                 if own_key:
                     data["drafts"].setdefault(own_key, entry["id"])
-                if own_key == key or (wanted_id and headers.get("message-id", "").strip()
-                                      .strip("<>") == wanted_id):
+                if own_key == key:  # the marker, not a Message-ID anyone can copy
                     found = entry["id"]
             page = answer.get("nextPageToken")
             if not page:

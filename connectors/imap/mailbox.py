@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError, Unsupported
-from daemon.headers import wanted
+from daemon.headers import normalize_message_id, wanted
 from daemon.model import Draft, Received, ReplySearch, StoredItem
 from daemon.secrets import PasswordAccount
 
@@ -151,18 +151,29 @@ class ImapMailbox(PasswordAccount, Mailbox):
                           etag=query.etag(found.raw))
 
     def _locate(self, client: IMAPClient, key: str, message_id: str | None) -> _Found | None:
-        """The newest live draft in the selected folder with this Message-ID
-        or follow-up key (checked exactly: SEARCH matches substrings)."""
+        """The newest live draft in the selected folder carrying the marker
+        with ``key`` (checked exactly: SEARCH matches substrings)."""
+        return self._search_drafts(client, key, message_id)[0]
+
+    def _search_drafts(self, client: IMAPClient, key: str,
+                message_id: str | None) -> tuple[_Found | None, bool]:
+        """``_locate``, and whether a live message without the marker holds
+        ``message_id`` (one SEARCH finds both)."""
         uids = client.search(query.draft_criteria(key, message_id))
         if not uids:
-            return None
+            return None, False
         newest = sorted(uids, reverse=True)[:MAX_CANDIDATES]
         fetched = client.fetch(newest, [query.FULL])
+        wanted = normalize_message_id(message_id) if message_id else ""
+        foreign = False
         for uid in newest:
             raw = fetched.get(uid, {}).get(b"BODY[]")
-            if isinstance(raw, bytes) and query.is_draft_of(raw, key, message_id):
-                return _Found(uid, raw)
-        return None
+            if not isinstance(raw, bytes):
+                continue
+            if query.is_draft_of(raw, key, message_id):
+                return _Found(uid, raw), False
+            foreign = foreign or (bool(wanted) and query.message_id_of(raw) == wanted)
+        return None, foreign
 
     def _fetch(self, client: IMAPClient, uid: int, key: str) -> _Found | None:
         """The message ``uid`` of the selected folder if it is the draft for ``key``."""
@@ -196,9 +207,13 @@ class ImapMailbox(PasswordAccount, Mailbox):
         def create(client: IMAPClient) -> StoredItem:
             folder = self._drafts_folder(client)
             state = self._open(client, folder)
-            found = self._locate(client, draft.key, draft.message_id)
+            found, foreign = self._search_drafts(client, draft.key, draft.message_id)
             if found is not None:
                 return self._item(draft.key, folder, state.uidvalidity, found)
+            if foreign:
+                raise Conflict(f"{self.name}: a message with the draft's Message-ID is in {folder!r} "
+                               "without followup's marker (edited by a client, or not ours): "
+                               "left as it is, and not written again")
             response = self._append(client, folder, raw)
             match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
             if match and int(match[1]) == state.uidvalidity:

@@ -180,15 +180,23 @@ def parse_header(raw: bytes) -> Message:
     return BytesHeaderParser(policy=policy.default).parsebytes(head + b"\r\n\r\n")
 
 
+def message_id_of(raw: bytes) -> str:
+    """The normalized Message-ID of the message ``raw`` ("" when none)."""
+    try:
+        return normalize_message_id(raw_header(parse_header(raw), "Message-ID"))
+    except Exception:  # noqa: BLE001 - a message too broken to have one
+        return ""
+
+
 def is_draft_of(raw: bytes, key: str, message_id: str | None) -> bool:
-    """True if the message ``raw`` is the daemon's draft for ``key``: its
-    Message-ID is ``message_id`` or its X-Followup-Key is ``key``."""
+    """True if the message ``raw`` is the daemon's draft for ``key``: it
+    carries the marker X-Followup-Key with ``key``. A message that only
+    shares the draft's Message-ID is somebody else's (``message_id`` only
+    narrows the server's SEARCH)."""
     try:
         msg = parse_header(raw)
     except Exception:  # noqa: BLE001 - a message too broken to be ours
         return False
-    if message_id and normalize_message_id(raw_header(msg, "Message-ID")) == normalize_message_id(message_id):
-        return True
     if raw_header(msg, KEY_HEADER) == key:
         return True
     try:  # an encoded key (non-ASCII) compares decoded

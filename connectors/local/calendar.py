@@ -31,11 +31,12 @@ from typing import Any, NamedTuple
 
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.files import read_regular
 from daemon.icalfiles import build_followup_ics, parse_ics, read_followup_ics
 from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 
-from .files import etag, read_regular, sync_folder, write_and_sync
+from .files import etag, sync_folder, write_and_sync
 
 OWN_NAME = re.compile(r"^followup-[0-9a-f]{32}\.ics$")
 _TOKEN_PREFIX = "local2."

@@ -6,8 +6,6 @@ import hashlib
 import os
 from pathlib import Path
 
-from daemon.files import open_regular, read_regular  # noqa: F401 - used by the connectors here
-
 
 def etag(data: bytes) -> str:
     """A local item's etag: the hash of its bytes, so any edit changes it."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import stat
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -25,10 +26,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.files import open_regular, read_regular
 from daemon.headers import KEY_HEADER, normalize_message_id, raw_header, received_of, wanted
 from daemon.model import Draft, Received, ReplySearch, StoredItem
 
-from .files import etag, open_regular, read_regular, sync_folder, write_and_sync
+from .files import etag, sync_folder, write_and_sync
 
 if TYPE_CHECKING:
     from email.message import Message
@@ -57,6 +59,14 @@ def hostname() -> str:
 
     name = socket.gethostname() or "localhost"
     return name.replace("/", "\\057").replace(":", "\\072")
+
+
+def _plain_file(path: Path) -> bool:
+    """A regular file, not reached through a symbolic link."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def draft_name(key: str, host: str | None = None) -> str:
@@ -98,11 +108,12 @@ def parse_head(path: Path) -> Message:
 
 
 
-def message_files(folder: Path) -> Iterator[tuple[Path, float]]:
+def message_files(folder: Path, follow_links: bool = True) -> Iterator[tuple[Path, float]]:
     """``(path, mtime)`` of every message file in ``folder``'s cur/ and new/.
 
     Hidden files, directories and entries that cannot be stat'ed (broken
-    links) are left out; a missing cur/ or new/ is empty.
+    links) are left out, and with ``follow_links`` false every symbolic
+    link; a missing cur/ or new/ is empty.
     """
     for sub in _MESSAGE_DIRS:
         try:
@@ -113,7 +124,7 @@ def message_files(folder: Path) -> Iterator[tuple[Path, float]]:
             if entry.name.startswith("."):
                 continue
             try:
-                if not entry.is_file():
+                if not entry.is_file(follow_symlinks=follow_links):
                     continue
                 mtime = entry.stat().st_mtime
             except OSError:
@@ -189,30 +200,32 @@ class MaildirMailbox(Mailbox):
         if sub not in _MESSAGE_DIRS or "/" in name or not name.startswith(PREFIX + key_hash(key) + "."):
             return None
         path = self.drafts / sub / name
-        return path if path.is_file() else None
+        return path if _plain_file(path) else None
 
     # -- finding drafts --------------------------------------------------------
 
     def _locate(self, key: str, message_id: str | None = None, ref: str | None = None) -> Path | None:
         """The current file of the daemon's draft for ``key``, or None.
 
-        Tried in order: the file ``ref`` names; a file whose name starts with
-        the key's prefix (a client that changes flags keeps it); a file whose
-        ``Message-ID`` or ``X-Followup-Key`` header matches.
+        Only a plain file (no symbolic link) that carries the daemon's marker
+        with ``key`` counts: a message that merely shares the draft's name
+        or Message-ID is somebody else's. Tried in order: the file ``ref``
+        names; a file whose name starts with the key's prefix (a client that
+        changes flags keeps it); any file in Drafts with the marker.
+        ``message_id`` is no longer a way in (kept for the callers).
         """
+        files = list(message_files(self.drafts, follow_links=False))
+        mtimes = {path: mtime for path, mtime in files}
         if ref:
             path = self._from_ref(ref, key)
-            if path is not None:
+            if path is not None and path in mtimes and self._identity(path, mtimes[path])[1] == key:
                 return path
         prefix = PREFIX + key_hash(key) + "."
-        files = list(message_files(self.drafts))
-        for path, _ in files:
-            if path.name.startswith(prefix):
-                return path
-        wanted_id = normalize_message_id(message_id)
         for path, mtime in files:
-            found_id, found_key = self._identity(path, mtime)
-            if (wanted_id and found_id == wanted_id) or found_key == key:
+            if path.name.startswith(prefix) and self._identity(path, mtime)[1] == key:
+                return path
+        for path, mtime in files:
+            if self._identity(path, mtime)[1] == key:
                 return path
         return None
 
@@ -257,12 +270,20 @@ class MaildirMailbox(Mailbox):
     def create_draft(self, draft: Draft) -> StoredItem:
         """Write ``draft`` into ``cur/`` with the ``D`` flag, crash safe: the
         message is written and synced in ``tmp/``, then linked into ``cur/``.
-        An existing draft for the key or Message-ID is returned instead."""
+        An existing draft for the key is returned instead; ``Conflict`` when
+        a message without the marker holds the Message-ID."""
         self._ensure_drafts()
         try:
             existing = self._find(draft.key, draft.message_id)
             if existing is not None:
                 return existing
+            wanted_id = normalize_message_id(draft.message_id)
+            for path, mtime in message_files(self.drafts, follow_links=False):
+                found_id, found_key = self._identity(path, mtime)
+                if wanted_id and found_id == wanted_id and found_key != draft.key:
+                    raise Conflict(f"{self._ref(path)} in {self.drafts} has the draft's Message-ID "
+                                   "without followup's marker (edited by a client, or not ours): "
+                                   "left as it is, and not written again")
             self._clean_tmp()
             target = self._write(draft)
             return self._item(draft.key, target)
@@ -280,7 +301,11 @@ class MaildirMailbox(Mailbox):
             try:
                 os.link(tmp, target)
             except FileExistsError:
-                pass  # written meanwhile by another run: keep that one
+                if not (_plain_file(target) and raw_header(parse_head(target), KEY_HEADER) == draft.key):
+                    # not ours (a link, another message): ours goes beside it
+                    target = target.with_name(draft_name(draft.key, f"{self._host}-{secrets.token_hex(4)}"))
+                    os.link(tmp, target)
+                # else written meanwhile by another run: keep that one
             except OSError:
                 if not target.exists():  # a file system without hard links
                     os.replace(tmp, target)

@@ -769,3 +769,15 @@ def test_without_uidplus_a_status_check_no_longer_needed_is_left_for_the_user(
         assert len(own_drafts(mail)) == 2  # the draft is where it was
     finally:
         e.close()
+
+
+def test_a_message_that_only_shares_the_drafts_message_id_is_not_taken_over(box, mail):
+    """Regression: a message not written by followup but with one of its
+    Message-IDs was taken over as its draft."""
+    d = samples.draft()
+    mail.append("Drafts", (f"Subject: mine\r\nMessage-ID: {d.message_id}\r\n\r\nmy own text\r\n").encode(),
+                flags=(b"\\Draft",))
+    assert box.find_draft(d.key, d.message_id) is None
+    with pytest.raises(Conflict, match="without followup's marker"):
+        box.create_draft(d)
+    assert own_drafts(mail) == [] and len(messages(mail, "Drafts")) == 1

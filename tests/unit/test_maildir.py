@@ -391,3 +391,28 @@ def test_a_fifo_in_the_inbox_or_at_a_draft_never_blocks(box, inbox, tmp_path):
     assert out and len(out[0]) == 1
     with pytest.raises(OSError, match="not a regular file"):
         maildir.read_head(inbox / "cur" / "2.fifo:2,S")
+
+
+def test_a_message_that_only_shares_the_drafts_message_id_is_not_taken_over(box):
+    """Regression: a message not written by followup but with one of its
+    Message-IDs was taken over as its draft."""
+    make_maildir(box.drafts)
+    other = put(box.drafts, "1700000000.M1P1.laptop:2,DS", message(message_id=MID), sub="cur")
+    before = other.read_bytes()
+    assert box.find_draft(KEY, MID) is None
+    with pytest.raises(Conflict, match="without followup's marker"):
+        box.create_draft(make_draft())  # neither taken over nor written a second time
+    assert other.read_bytes() == before and len(list((box.drafts / "cur").iterdir())) == 1
+
+
+def test_a_symlink_at_the_drafts_file_name_is_not_a_written_draft(box, tmp_path):
+    """Regression: a symlink at a draft's file name was recorded as written."""
+    make_maildir(box.drafts)
+    elsewhere = tmp_path / "elsewhere.eml"
+    elsewhere.write_bytes(make_draft().raw)  # even one that carries the key
+    (box.drafts / "cur" / maildir.draft_name(KEY)).symlink_to(elsewhere)
+    assert box.find_draft(KEY, MID) is None
+    item = box.create_draft(make_draft())
+    path = box.drafts / item.ref
+    assert not path.is_symlink() and path.is_file()
+    assert elsewhere.read_bytes() == make_draft().raw
