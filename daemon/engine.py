@@ -366,10 +366,15 @@ class Engine:
                 f = wanted.get(item.key)
                 if f is None or item.key in inp.records:
                     continue
-                rec = planner._new_record(f, "done", "found in the calendar and taken back")
-                rec = replace(rec, ref=item.ref, etag=item.etag,
-                              content_hash=content_hash(item.title, item.start, item.end)
-                              if item.start and item.end else None)
+                found = (content_hash(item.title, item.start, item.end)
+                         if item.start and item.end else None)
+                event = planner._event(f, inp)
+                as_written = found == content_hash(event.title, event.start, event.end)
+                # one the user moved or retitled stays as they left it
+                rec = planner._new_record(f, "done", "found in the calendar and taken back" if as_written
+                                          else "found in the calendar as you left it; left so")
+                rec = replace(rec, ref=item.ref, etag=item.etag, content_hash=found,
+                              user_changed=not as_written)
                 self.state.put(rec, inp.now)
                 log.info("%s: took back follow-up %s already in the calendar", name, item.key[:12])
 

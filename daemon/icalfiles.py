@@ -27,3 +27,10 @@ def read_followup_ics(*args, **kwargs):
     from .icalout import read_followup_ics as read
 
     return read(*args, **kwargs)
+
+
+def followup_uid(*args, **kwargs):
+    """``daemon.icalout.followup_uid``."""
+    from .icalout import followup_uid as uid
+
+    return uid(*args, **kwargs)

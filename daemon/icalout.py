@@ -56,6 +56,20 @@ def build_followup_ics(event: FollowupEvent, uid: str, dtstamp: datetime) -> byt
     return calendar.to_ical()
 
 
+def followup_uid(data: bytes) -> str | None:
+    """The UID of the follow-up in ``data``, to keep it when the follow-up
+    is rewritten (a changed UID reads as a deletion and a new event to
+    every client and sync tool)."""
+    try:
+        for top in icalendar.Calendar.from_ical(data, multiple=True):
+            for vevent in top.walk("VEVENT"):
+                if own_key(vevent) is not None and vevent.get("UID"):
+                    return str(vevent.get("UID"))
+    except Exception:  # noqa: BLE001 - unreadable: a new UID is made
+        return None
+    return None
+
+
 def read_followup_ics(data: bytes) -> tuple[str, datetime, datetime, str] | None:
     """``(key, start, end, title)`` of a follow-up written by
     ``build_followup_ics`` (and possibly edited since in a calendar app), or

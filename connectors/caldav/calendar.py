@@ -36,7 +36,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError, SyncTokenExpired
-from daemon.icalfiles import build_followup_ics, parse_ics, read_followup_ics
+from daemon.icalfiles import build_followup_ics, followup_uid, parse_ics, read_followup_ics
 from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 from daemon.secrets import PasswordAccount
@@ -568,7 +568,15 @@ class CalDAVCalendar(PasswordAccount, Calendar):
             raise Conflict(f"{self.name}: the follow-up {item.key!r} was deleted")
         if not item.etag:
             raise ConnectorError(f"{self.name}: no etag known for {url}; it is left alone")
-        data = build_followup_ics(event, _uid(own_file_name(item.key)), _now())
+        # the UID it has (earlier versions wrote others) is kept: a changed
+        # UID reads as another event to clients and sync tools
+        current = self.server.request("GET", url, "", {"Accept": "text/calendar"})
+        if current.status in (404, 410) or (current.status == 200 and current.headers.get("ETag")
+                                            and current.headers["ETag"] != item.etag):
+            raise Conflict(f"{self.name}: {url} was changed or deleted since it was "
+                           "written; it is left alone")
+        uid = followup_uid(current.raw) if current.status == 200 else None
+        data = build_followup_ics(event, uid or _uid(own_file_name(item.key)), _now())
         response = self.server.request("PUT", url, data, {
             "Content-Type": ICS_TYPE, "If-Match": item.etag})
         if response.status in (200, 201, 204):
@@ -704,7 +712,10 @@ def _is_own(rel: str) -> bool:
 
 
 def _uid(name: str) -> str:
-    return f"{name.removesuffix('.ics')}@interview-followup"
+    """A new follow-up's UID: its resource name without ``.ics`` (letters,
+    digits and ``-``: vdirsyncer names a file after such a UID when it
+    copies the calendar into a folder, see ``connectors.local``)."""
+    return name.removesuffix(".ics")
 
 
 def _now() -> datetime:

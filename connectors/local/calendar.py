@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
 from daemon.files import read_regular
-from daemon.icalfiles import build_followup_ics, parse_ics, read_followup_ics
+from daemon.icalfiles import build_followup_ics, followup_uid, parse_ics, read_followup_ics
 from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 
@@ -93,6 +93,8 @@ class LocalCalendar(Calendar):
             self.write_to = self.path
         # the last token issued, its window and file table
         self._issued: tuple[str, list[str], dict[str, list]] | None = None
+        # file name -> ((mtime_ns, size, inode), the key it carries or None)
+        self._own_cache: dict[str, tuple] = {}
 
     def _resolve(self, value: str) -> Path:
         path = Path(os.path.expanduser(value.strip()))
@@ -244,17 +246,11 @@ class LocalCalendar(Calendar):
     # -- the daemon's own events ----------------------------------------------
 
     def list_own(self) -> list[StoredItem]:
-        """Every ``followup-*.ics`` file in ``write_to`` that still carries the
-        key its name was made from."""
-        try:
-            with os.scandir(self.write_to) as entries:
-                names = sorted(e.name for e in entries if OWN_NAME.match(e.name))
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise ConnectorError(f"cannot list {self.write_to}: {_os_reason(exc)}") from None
+        """Every ``.ics`` file in ``write_to`` that carries the daemon's
+        marker, whatever its name (a sync tool that rebuilt the folder may
+        have named it after its UID or at random)."""
         items = []
-        for name in names:
+        for name in sorted(set(self._own_names().values())):
             data = self._read_own(name)
             item = _item(name, data) if data is not None else None
             if item is not None:
@@ -262,13 +258,53 @@ class LocalCalendar(Calendar):
         return items
 
     def find_own(self, key: str) -> StoredItem | None:
-        """The follow-up with ``key`` as it is on disk now, or None."""
+        """The follow-up with ``key`` as it is on disk now, or None: under
+        its own name, else under any name in ``write_to``."""
         name = own_file_name(key)
         data = self._read_own(name)
+        if data is None:
+            name = self._own_names().get(key)
+            data = self._read_own(name) if name else None
         if data is None:
             return None
         item = _item(name, data)
         return item if item is not None and item.key == key else None
+
+    def _own_names(self) -> dict[str, str]:
+        """key -> file name of every plain ``.ics`` file in ``write_to`` that
+        carries the marker. A file is read again only when its size, mtime
+        or inode changed."""
+        try:
+            with os.scandir(self.write_to) as entries:
+                found = [(e.name, e.stat(follow_symlinks=False)) for e in entries
+                         if e.name[-4:].lower() == ".ics" and e.name[:1] != "."]
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise ConnectorError(f"cannot list {self.write_to}: {_os_reason(exc)}") from None
+        cache: dict[str, tuple] = {}
+        out: dict[str, str] = {}
+        for name, st in found:
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            signature = (st.st_mtime_ns, st.st_size, st.st_ino)
+            known = self._own_cache.get(name)
+            if known is not None and known[0] == signature:
+                key = known[1]
+            else:
+                try:
+                    data = read_regular(self.write_to / name)
+                except OSError:
+                    continue
+                parsed = read_followup_ics(data) if b"X-FOLLOWUP-KEY" in data.upper() else None
+                key = parsed[0] if parsed else None
+            cache[name] = (signature, key)
+            if key is not None:
+                # the own name wins when a copy exists under another name too
+                if key not in out or name == own_file_name(key):
+                    out[key] = name
+        self._own_cache = cache
+        return out
 
     def create_event(self, event: FollowupEvent) -> StoredItem:
         """Write the follow-up unless it exists already; never two copies.
@@ -281,6 +317,9 @@ class LocalCalendar(Calendar):
         data = self._read_own(name)
         if data is not None:
             return self._existing(name, data, event.key)
+        elsewhere = self.find_own(event.key)  # renamed by a sync tool: still there
+        if elsewhere is not None:
+            return elsewhere
         new = build_followup_ics(event, _uid(name), _now())
         self._ensure_folder()
         if not self._create_exclusive(self.write_to / name, new):
@@ -297,8 +336,8 @@ class LocalCalendar(Calendar):
             raise ConnectorError("a follow-up's key cannot change on update "
                                  f"({item.key!r} -> {event.key!r})")
         name = _checked_ref(item.ref)
-        self._expect_etag(name, item)
-        new = build_followup_ics(event, _uid(name), _now())
+        old = self._expect_etag(name, item)
+        new = build_followup_ics(event, followup_uid(old) or _uid(own_file_name(event.key)), _now())
         path = self.write_to / name
         temp = self._write_temp(new)
         try:
@@ -332,13 +371,15 @@ class LocalCalendar(Calendar):
                            f"{key!r} (edited by hand?); it is left alone")
         return item
 
-    def _expect_etag(self, name: str, item: StoredItem) -> None:
+    def _expect_etag(self, name: str, item: StoredItem) -> bytes:
+        """The file's bytes, if they are still the ones ``item`` saw."""
         data = self._read_own(name)
         if data is None:
             raise _Gone(f"{self.write_to / name} was deleted")
         elif etag(data) != item.etag:
             raise Conflict(f"{self.write_to / name} was changed since it was written; "
                            "it is left alone")
+        return data
 
     def _read_own(self, name: str) -> bytes | None:
         try:
@@ -449,19 +490,22 @@ def _still_there(entry: list | None, found: list[CalendarEvent],
 
 
 def _uid(name: str) -> str:
-    return f"{name.removesuffix('.ics')}@interview-followup"
+    """A new follow-up's UID: its file name without ``.ics``. Only letters,
+    digits and ``-``, so vdirsyncer names the file after it when it copies
+    the calendar back from a server (it picks a random name for a UID with
+    other characters, such as the ``@`` of earlier versions)."""
+    return name.removesuffix(".ics")
 
 
 
 def _item(name: str, data: bytes) -> StoredItem | None:
-    """The stored item in a follow-up file, or None when the file does not
-    hold the key its name was made from (it is not the daemon's any more)."""
+    """The stored item in a follow-up file, or None when the file carries
+    no marker (it is not the daemon's). The name does not matter: a file
+    named after its UID or at random by a sync tool is still ours."""
     parsed = read_followup_ics(data)
     if parsed is None:
         return None
     key, start, end, title = parsed
-    if own_file_name(key) != name:
-        return None
     return StoredItem(key=key, ref=name, etag=etag(data), start=start, end=end, title=title)
 
 
@@ -470,7 +514,9 @@ def _fail_read_back(path: Path) -> StoredItem:
 
 
 def _checked_ref(ref: str) -> str:
-    if not OWN_NAME.match(ref or ""):
+    """A follow-up's file name: a plain ``.ics`` name in ``write_to``."""
+    if (not ref or "/" in ref or "\0" in ref or ref.startswith(".")
+            or ref[-4:].lower() != ".ics"):
         raise ConnectorError(f"{ref!r} is not the name of a follow-up file")
     return ref
 
