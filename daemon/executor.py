@@ -149,7 +149,11 @@ class Executor:
             self._put(rec)
         elif action.op == "create_event":
             self._put(replace(rec, state="pending", op="create"))
-            item = self.calendars[rec.target].create_event(action.event)
+            try:
+                item = self.calendars[rec.target].create_event(action.event)
+            except Conflict as exc:  # its place is taken for good: never asked again
+                self._put(replace(rec, state="skipped", cause="user", user_changed=True, reason=str(exc)))
+                return
             self._put(replace(rec, ref=item.ref, etag=item.etag))
         elif action.op == "create_draft":
             draft = action.draft  # composed before the intent is stored

@@ -375,20 +375,26 @@ class GoogleCalendar(GoogleAccount, Calendar):
             raise TransientError(f"{self.name}: follow-up {body['id']} exists but cannot be "
                                  "read yet; will try again")
         if found.get("status") == "cancelled":
-            # Deleted ids stay taken at Google: bring the event back instead.
-            return self._replace(target, body, found["etag"], "write a follow-up")
+            # Deleted ids stay taken at Google (an insert answers 409): bring
+            # the event back instead, saying so (an update leaves it cancelled)
+            return self._replace(target, {**body, "status": "confirmed"}, found["etag"],
+                                 "write a follow-up", revive=True)
         if _key(found) != event.key:
             raise Conflict(f"{self.name}: event {body['id']} is not the follow-up "
                            f"{event.key!r}; left alone")
         return _item(found)
 
-    def _replace(self, target: str, body: dict, etag: str, what: str) -> StoredItem:
+    def _replace(self, target: str, body: dict, etag: str, what: str, revive: bool = False) -> StoredItem:
         request = self._api("events").update(calendarId=target, eventId=body["id"],
                                                body=body, sendUpdates="none")
         request.headers["If-Match"] = etag
         try:
-            return _item(self._call(request, what, write=True, expect=(412, 404, 410)))
-        except ApiStatus:
+            return _item(self._call(request, what, write=True,
+                                    expect=(412, 404, 410, 403) if revive else (412, 404, 410)))
+        except ApiStatus as exc:
+            if exc.status == 403:  # deleted in the web UI: Google will not bring it back
+                raise Conflict(f"{self.name}: follow-up {body['id']} was deleted in Google Calendar "
+                               "and cannot be brought back; it is not written again") from None
             raise Conflict(f"{self.name}: follow-up {body['id']} was changed meanwhile; "
                            "left alone") from None
         except Ambiguous:

@@ -12,7 +12,8 @@ transport makes one attempt): this module decides alone.
   connection after sending is ``Ambiguous``: the caller looks the item up
   before it writes again.
 - ``quotaExceeded``/``dailyLimitExceeded`` give ``TransientError`` with a
-  long ``retry_after``; 401 and ``invalid_grant`` give ``AuthError``.
+  long ``retry_after``; 401, ``invalid_grant`` and ``invalid_scope`` give
+  ``AuthError``.
 
 Error shapes and reasons: https://developers.google.com/calendar/api/guides/errors
 and https://developers.google.com/workspace/gmail/api/guides/handle-errors
@@ -138,7 +139,10 @@ class RetryPolicy:
                     raise TransientError(f"{account}: {what}: Google asks to wait "
                                          f"{wait:.0f} s ({problem})", retry_after=wait) from None
             except RefreshError as exc:
-                if "invalid_grant" in str(exc) or "invalid_client" in str(exc):
+                # RFC 6749 section 5.2: these need a new login, not a retry
+                # (invalid_scope: the token lacks a scope this version asks for)
+                if any(code in str(exc) for code in ("invalid_grant", "invalid_client",
+                                                     "invalid_scope", "unauthorized_client")):
                     raise reconnect_error(account) from None
                 problem = "the login could not be refreshed"  # e.g. the token server's 5xx
             except TransportError:

@@ -149,6 +149,7 @@ class FakeGoogle:
         self.grants: dict[str, list[str]] = {}  # refresh token -> scopes
         self.access: dict[str, list[str]] = {}  # access token -> scopes
         self.revoked: set[str] = set()
+        self.web_deleted: set[tuple[str, str]] = set()  # (calendar, event id)
         self.codes: dict[str, list[str]] = {}  # authorization code -> scopes (the login flow)
         # Gmail
         self.messages: dict[str, dict] = {}
@@ -250,14 +251,20 @@ class FakeGoogle:
             event.setdefault("iCalUID", f"{event['id']}@google.com")
             return self._touch(cal, event)
 
-    def remove_event(self, cal_id: str, event_id: str) -> None:
-        """Delete an event as its organizer or the user would."""
+    def remove_event(self, cal_id: str, event_id: str, in_web_ui: bool = False) -> None:
+        """Delete an event as its organizer or the user would. The id stays
+        taken (an insert of it answers 409). An event deleted in the web UI
+        cannot be brought back by an update either: Google answers 403
+        (reported in google-api-python-client and Calendar API issue
+        threads; not in the reference)."""
         with self.lock:
             cal = self.calendar(cal_id)
             old = cal.events[event_id]
             gone = {k: old[k] for k in ("kind", "id", "recurringEventId", "originalStartTime")
                     if k in old}
             gone["status"] = "cancelled"
+            if in_web_ui:
+                self.web_deleted.add((cal.id, event_id))
             self._touch(cal, gone)
 
     def edit_event(self, cal_id: str, event_id: str, change) -> dict:
@@ -431,6 +438,10 @@ class FakeGoogle:
                     or refresh in self.revoked:
                 return 400, {}, {"error": "invalid_grant",
                                  "error_description": "Token has been expired or revoked."}
+            asked = form.get("scope", [""])[0].split()
+            if set(asked) - set(self.grants[refresh]):  # RFC 6749 section 6: no more than granted
+                return 400, {}, {"error": "invalid_scope",
+                                 "error_description": "Some requested scopes were invalid."}
             access = f"at-{next(self._numbers)}"
             self.access[access] = self.grants[refresh]
             return 200, {}, {"access_token": access, "expires_in": 3599, "token_type": "Bearer",
@@ -535,8 +546,11 @@ class FakeGoogle:
             raise ApiError(404, "notFound", "Not Found")
         self._check_own_write(old, body, "update")
         self._if_match(old, headers)
+        if (cal.id, old["id"]) in self.web_deleted:
+            raise ApiError(403, "forbidden", "Forbidden")
+        # a cancelled event stays cancelled unless the update says otherwise
         event = {**body, "kind": "calendar#event", "id": old["id"],
-                 "status": body.get("status", "confirmed"), "eventType": "default",
+                 "status": body.get("status", old.get("status", "confirmed")), "eventType": "default",
                  "iCalUID": old.get("iCalUID", f"{old['id']}@google.com"),
                  "organizer": {"email": cal.id, "displayName": cal.summary, "self": True},
                  "creator": {"email": self.user, "self": True}}

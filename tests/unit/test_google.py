@@ -22,7 +22,7 @@ from connectors.google.gmail import GmailMailbox  # noqa: E402
 from connectors.google.retry import RetryPolicy  # noqa: E402
 from daemon.model import ReplySearch
 from daemon.connector import Context  # noqa: E402
-from daemon.errors import AuthError, ConnectorError, SyncTokenExpired, TransientError  # noqa: E402
+from daemon.errors import AuthError, Conflict, ConnectorError, SyncTokenExpired, TransientError  # noqa: E402
 from daemon.model import FollowupEvent, StoredItem  # noqa: E402, ReplySearch
 from tests.contract import samples  # noqa: E402
 from tests.contract.google_harness import (  # noqa: E402
@@ -254,6 +254,17 @@ def test_revoked_login_asks_to_reconnect(ch):
     assert "refresh-1" not in str(err.value) and "at-" not in str(err.value)
 
 
+def test_a_refresh_refused_for_its_scopes_asks_to_reconnect(ch):
+    """Regression: invalid_scope read as "Google is not answering"."""
+    cal = ch.make()
+    ch.fake.grant("refresh-1", ["https://www.googleapis.com/auth/gmail.metadata"])  # scopes taken away
+    ch.fake.access.clear()
+    with pytest.raises(AuthError) as err:
+        cal.scan(*WINDOW, BERLIN)
+    assert "reconnect needed: run followup auth contract" in str(err.value)
+    assert ch.fake.count("calendar.events.list") == 0
+
+
 # -- writes under faults ------------------------------------------------------------
 
 
@@ -301,6 +312,18 @@ def test_recreating_a_deleted_follow_up_revives_its_id(ch):
     again = cal.create_event(followup(title="Again"))
     assert again.ref == item.ref and again.title == "Again"
     assert ch.own_count() == 1
+
+
+def test_a_follow_up_deleted_in_the_web_ui_is_not_asked_for_every_pass(ch):
+    """Regression: Google answers 403 to bringing back an event deleted in
+    its web UI; the same error came back at every pass."""
+    cal = ch.make()
+    item = cal.create_event(followup())
+    (cal_id, _), = ch.fake.own_events()
+    ch.fake.remove_event(cal_id, item.ref, in_web_ui=True)
+    with pytest.raises(Conflict, match="deleted in Google Calendar and cannot be brought back"):
+        cal.create_event(followup(title="Again"))
+    assert ch.fake.count("calendar.events.insert") == 2  # 409, then one update: 403
 
 
 def test_follow_ups_go_to_their_own_calendar_with_private_key(ch):

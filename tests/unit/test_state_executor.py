@@ -203,3 +203,18 @@ def test_a_version_1_database_is_migrated(tmp_path):
     st.set_account("cal", "ok", "", NOW)
     assert st.accounts()["cal"][3] == NOW
     assert st.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_create_whose_place_is_taken_for_good_is_not_tried_every_pass(parts, tmp_path):
+    """A follow-up whose place the provider will never give (an event
+    deleted in Google's web UI, a file holding something else) ends as
+    skipped with the reason, instead of failing at every pass."""
+    from connectors.local.calendar import own_file_name
+    from daemon.planner import Action
+
+    cal, box, st, ex = parts
+    (cal.write_to / own_file_name("k1")).write_bytes(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    done = ex.apply([Action("create_event", record(state="done"), event=followup())])
+    assert done.failed == []
+    rec = st.records()["k1"]
+    assert rec.state == "skipped" and rec.user_changed and "left alone" in rec.reason
