@@ -20,6 +20,9 @@ from .graph import DEFAULT_BASE_URL, GraphClient, odata_string
 # the Outlook extended properties overview
 # (https://learn.microsoft.com/graph/api/resources/extended-properties-overview).
 KEY_PROPERTY = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name FollowupKey"
+# the same value on every item, so "all of ours" is a documented filter
+MARKER_PROPERTY = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name FollowupOwn"
+MARKER_VALUE = "1"
 
 # Prefer headers (https://learn.microsoft.com/graph/api/event-delta and
 # https://learn.microsoft.com/graph/outlook-immutable-id): times in UTC,
@@ -91,18 +94,24 @@ def transaction_id(key: str) -> str:
 
 
 def key_filter(key: str | None = None) -> str:
-    """``$filter`` for items carrying the key property (with ``key``).
+    """``$filter`` for items carrying the key property with ``key``, or
+    (``key`` None) carrying the marker property written beside it.
 
-    Documented form: ``singleValueExtendedProperties/Any(ep: ep/id eq
-    '...' and ep/value eq '...')``
-    (https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get).
-    The value comparison is case-insensitive at Graph: callers compare
-    the value they get back exactly.
+    Only the documented form: ``singleValueExtendedProperties/Any(ep: ep/id
+    eq '...' and ep/value eq '...')``
+    (https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get);
+    an id clause alone is not documented. The value comparison is
+    case-insensitive at Graph: callers compare the value they get back
+    exactly.
     """
-    inner = f"ep/id eq {odata_string(KEY_PROPERTY)}"
-    if key is not None:
-        inner += f" and ep/value eq {odata_string(key)}"
-    return f"singleValueExtendedProperties/Any(ep: {inner})"
+    prop, value = (KEY_PROPERTY, key) if key is not None else (MARKER_PROPERTY, MARKER_VALUE)
+    return (f"singleValueExtendedProperties/Any(ep: ep/id eq {odata_string(prop)} "
+            f"and ep/value eq {odata_string(value)})")
+
+
+def own_properties(key: str) -> list[dict[str, str]]:
+    """The extended properties every item written by the daemon carries."""
+    return [{"id": KEY_PROPERTY, "value": key}, {"id": MARKER_PROPERTY, "value": MARKER_VALUE}]
 
 
 KEY_EXPAND = f"singleValueExtendedProperties($filter=id eq {odata_string(KEY_PROPERTY)})"

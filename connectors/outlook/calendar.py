@@ -32,13 +32,13 @@ from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from daemon.connector import Calendar, Context, Option
-from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.errors import AuthError, ConfigError, Conflict, ConnectorError, SyncTokenExpired, TransientError
 from daemon.interest import Interest
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 
-from .account import (KEY_EXPAND, KEY_PROPERTY, OPTIONS, PREFER, GraphAccount, key_filter,
-                      key_of, parse_instant, transaction_id, utc_text)
-from .events import BadEvent, series_uid, to_event, zone
+from .account import (KEY_EXPAND, OPTIONS, PREFER, GraphAccount, key_filter, key_of,
+                      own_properties, parse_instant, transaction_id, utc_text)
+from .events import BadEvent, series_master, series_uid, to_event, zone
 from .graph import NotFound, create_once, etag_header
 
 DEFAULT_WRITE_TO = "Interview follow-ups"
@@ -190,15 +190,31 @@ class OutlookCalendar(GraphAccount, Calendar):
                 raise ConnectorError(f"calendar {self.name!r}: delta response without "
                                      "@odata.nextLink or @odata.deltaLink")
 
+    def _uid(self, data: dict, masters: dict[str, str]) -> str:
+        """The UID of a source event: an occurrence's is its series
+        master's ``iCalUId`` (v1.0 gives every occurrence an ``iCalUId`` of
+        its own, and calendarView never lists the master), asked once per
+        series and kept in ``masters``."""
+        master = series_master(data)
+        if master is None or (isinstance(data.get("uid"), str) and data["uid"]):
+            return series_uid(data)
+        if master not in masters:
+            try:
+                found = self.graph.get(f"me/events/{master}", **{"$select": "iCalUId"})
+                masters[master] = series_uid(found)
+            except (NotFound, BadEvent):
+                masters[master] = f"series-{master}"
+        return masters[master]
+
     def _read(self, items: dict[str, dict], tz: tzinfo, ids: dict[str, str],
-              problems: list[Problem]) -> list[CalendarEvent]:
+              problems: list[Problem], masters: dict[str, str]) -> list[CalendarEvent]:
         """Convert source events; record their id -> uid in ``ids``."""
         events = []
         for event_id, data in items.items():
             if _is_own(data) or data.get("type") == "seriesMaster":
                 continue
             try:
-                uid = series_uid(data)
+                uid = self._uid(data, masters)
             except BadEvent as exc:
                 problems.append(Problem(f"{self.name}: event {event_id}", str(exc)))
                 continue
@@ -211,14 +227,29 @@ class OutlookCalendar(GraphAccount, Calendar):
 
     def _full(self, window: list[str], tz: tzinfo) -> ScanResult:
         path = self._source_path()
-        changed, _, link = self._delta(f"{path}/calendarView/delta",
-                                       {"startDateTime": window[0], "endDateTime": window[1]})
+        try:
+            changed, _, link = self._delta(f"{path}/calendarView/delta",
+                                           {"startDateTime": window[0], "endDateTime": window[1]})
+        except (AuthError, SyncTokenExpired, TransientError):
+            raise
+        except ConnectorError as exc:
+            if self.calendar_name is None:
+                raise
+            # calendarView/delta is documented for the main calendar only
+            # (https://learn.microsoft.com/graph/api/event-delta)
+            raise ConnectorError(
+                f"calendar {self.name!r}: Graph does not track changes of the calendar "
+                f"{self.calendar_name!r} ({exc}); calendarView/delta is documented for the main "
+                "calendar only. Leave out 'calendar' to scan the main calendar, or move the "
+                "interviews there") from None
         ids: dict[str, str] = {}
+        masters: dict[str, str] = {}
         problems: list[Problem] = []
-        events = self._read(changed, tz, ids, problems)
+        events = self._read(changed, tz, ids, problems, masters)
         return ScanResult(events=events, problems=problems, full=True,
                           total=len(set(ids.values())),
-                          sync_token=_encode_token({"window": window, "link": link, "ids": ids}))
+                          sync_token=_encode_token({"window": window, "link": link, "ids": ids,
+                                                    "masters": masters}))
 
     def _incremental(self, state: dict, tz: tzinfo) -> ScanResult:
         changed, removed, link = self._delta(state["link"], None)
@@ -231,7 +262,8 @@ class OutlookCalendar(GraphAccount, Calendar):
         for event_id in changed:
             ids.pop(event_id, None)  # re-added by _read if still a source event
         problems: list[Problem] = []
-        events = self._read(changed, tz, ids, problems)
+        masters: dict[str, str] = dict(state.get("masters") or {})
+        events = self._read(changed, tz, ids, problems, masters)
         touched |= {e.uid for e in events}
         # The core wants every occurrence of a changed uid: fetch the
         # unchanged siblings one by one (only when a series changed).
@@ -242,12 +274,12 @@ class OutlookCalendar(GraphAccount, Calendar):
                 except NotFound:
                     ids.pop(event_id, None)
                     continue
-                events.extend(self._read({event_id: data}, tz, ids, problems))
+                events.extend(self._read({event_id: data}, tz, ids, problems, masters))
         present = set(ids.values())
         return ScanResult(events=events, problems=problems, full=False,
                           removed_uids=touched - present, total=len(present),
                           sync_token=_encode_token({"window": state["window"], "link": link,
-                                                    "ids": ids}))
+                                                    "ids": ids, "masters": masters}))
 
     # -- the daemon's own events --------------------------------------------------
 
@@ -307,7 +339,7 @@ class OutlookCalendar(GraphAccount, Calendar):
         path = self._target_path(create=True)
         body = {**self._fields(event), "attendees": [],
                 "transactionId": transaction_id(event.key),
-                "singleValueExtendedProperties": [{"id": KEY_PROPERTY, "value": event.key}]}
+                "singleValueExtendedProperties": own_properties(event.key)}
 
         def post():
             data = self.graph.request("POST", f"{path}/events", body=body, repeat=False).json()

@@ -146,13 +146,25 @@ def to_event(data: dict, tz: tzinfo, user_addresses: frozenset[str],
         categories=tuple(c for c in data.get("categories") or () if isinstance(c, str))[:50])
 
 
+def series_master(data: dict) -> str | None:
+    """The ``seriesMasterId`` of an occurrence or exception, else None."""
+    master = data.get("seriesMasterId")
+    if isinstance(master, str) and master and data.get("type") in ("occurrence", "exception"):
+        return master
+    return None
+
+
 def series_uid(data: dict) -> str:
-    """The id that groups a series: ``uid`` where Graph gives it (the same
-    for a series master and all its occurrences), else ``iCalUId``."""
-    for name in ("uid", "iCalUId"):
-        value = data.get(name)
-        if isinstance(value, str) and value:
-            return value
+    """The UID of an event: ``uid`` where Graph gives it (beta only: the
+    same for a series master and all its occurrences), else ``iCalUId``.
+    In v1.0 every occurrence has an ``iCalUId`` of its own: an occurrence's
+    UID is its series master's (see ``series_master``)."""
+    uid = data.get("uid")
+    if isinstance(uid, str) and uid:
+        return uid
+    value = data.get("iCalUId")
+    if isinstance(value, str) and value:
+        return value
     raise BadEvent("event without iCalUId")
 
 

@@ -32,12 +32,12 @@ from daemon.model import Draft, Received, ReplySearch, StoredItem
 
 from .account import (
     KEY_EXPAND,
-    KEY_PROPERTY,
     OPTIONS,
     PREFER,
     GraphAccount,
     key_filter,
     key_of,
+    own_properties,
     parse_instant,
     utc_text,
 )
@@ -152,7 +152,7 @@ class OutlookMailbox(GraphAccount, Mailbox):
                              for r in draft.to if r.email],
             "internetMessageId": draft.message_id,
             "internetMessageHeaders": [{"name": KEY_HEADER, "value": draft.key}],
-            "singleValueExtendedProperties": [{"id": KEY_PROPERTY, "value": draft.key}],
+            "singleValueExtendedProperties": own_properties(draft.key),
         }
 
         def post():

@@ -58,9 +58,12 @@ for _win, _olson in WINDOWS_TO_OLSON.items():
     OLSON_TO_WINDOWS.setdefault(_olson, _win)
 
 _ids = itertools.count(1)
+# Only the documented form: an id and a value clause
+# (https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get);
+# "ep/id eq" alone is not documented and is refused here.
 _KEY_FILTER = re.compile(
     r"^singleValueExtendedProperties/Any\(ep: ep/id eq '((?:[^']|'')*)'"
-    r"(?: and ep/value eq '((?:[^']|'')*)')?\)$")
+    r" and ep/value eq '((?:[^']|'')*)'\)$")
 _MAIL_FILTER = re.compile(
     r"^receivedDateTime ge (\S+)(?: and from/emailAddress/address eq '((?:[^']|'')*)')?$")
 _PARTSTAT = {"ACCEPTED": "accepted", "DECLINED": "declined",
@@ -159,6 +162,7 @@ class FakeMailbox:
         self.token = "token-" + uuid.uuid4().hex
         self.address = address
         self.tz = ZoneInfo(tz)
+        self.refuse_named_delta = False  # see the calendarView/delta route
         main = FakeCalendar(id=f"cal-{next(_ids)}", name="Calendar", default=True)
         self.calendars: dict[str, FakeCalendar] = {main.id: main}
         self.folders = {"drafts": f"fld-drafts-{next(_ids)}", "inbox": f"fld-inbox-{next(_ids)}",
@@ -428,6 +432,10 @@ class FakeMailbox:
         if kind != "singleInstance":
             data["seriesMasterId"] = event.id
             data["originalStart"] = _instant(original)
+            # v1.0 gives each occurrence an iCalUId of its own ("different
+            # for each occurrence in a recurring series", event resource
+            # reference); ``uid``, shared by the series, exists only in beta
+            data["iCalUId"] = f"{uid}-{_instant(original).replace(':', '').replace('-', '')}"
         return data
 
 
@@ -699,6 +707,9 @@ def _route(box: FakeMailbox, method: str, path: str, query: dict, data: Any, hea
         cal = box.main if len(segs) == 2 else box.calendars.get(segs[1])
         if cal is None:
             raise GraphError(404, "ErrorItemNotFound", "calendar not found")
+        if cal is not box.main and box.refuse_named_delta:
+            # documented for the main calendar only: a tenant may refuse it elsewhere
+            raise GraphError(400, "ErrorInvalidRequest", "Delta is not supported on this folder.")
         return 200, _delta(box, cal, query, prefer, utc, base, path), {}
     if len(segs) in (1, 3) and segs[-1] == "events":
         cal = box.main if len(segs) == 1 else box.calendars.get(segs[1])
@@ -825,6 +836,14 @@ def _event_item(box: FakeMailbox, method: str, event_id: str, query: dict, data:
         raise
     if method == "GET":
         if stored.data is None:
+            masters = [c for c in icalendar.Calendar.from_ical(stored.ics).walk("VEVENT")
+                       if "RECURRENCE-ID" not in c]
+            if event_id == stored.id and masters and ("RRULE" in masters[0] or "RDATE" in masters[0]):
+                # a series master, as GET /me/events/{seriesMasterId} gives it
+                master = masters[0]
+                return 200, _select({"id": stored.id, "type": "seriesMaster", "changeKey": stored.change_key,
+                                     "iCalUId": str(master.get("UID")),
+                                     "subject": str(master.get("SUMMARY", ""))}, query), {}
             found = [d for d in box._ics_instances(stored, datetime(1900, 1, 1, tzinfo=UTC),
                                                    datetime(2200, 1, 1, tzinfo=UTC), utc)
                      if d["id"] == event_id]

@@ -148,12 +148,16 @@ def test_another_window_starts_a_new_round(fake, box, make_calendar):
 
 
 def test_changed_occurrence_brings_its_whole_series(fake, box, make_calendar):
-    series = {"iCalUId": "series@acme.example", "seriesMasterId": "master-1", "type": "occurrence"}
-    box.add_json_event(json_event("occ-1", 4, originalStart="2030-03-04T13:00:00Z", **series))
-    box.add_json_event(json_event("occ-2", 11, originalStart="2030-03-11T13:00:00Z", **series))
+    """v1.0 gives each occurrence its own iCalUId: the series is told by
+    its seriesMasterId (regression: occurrences were taken as separate events)."""
+    series = {"seriesMasterId": "master-1", "type": "occurrence"}
+    box.add_json_event(json_event("occ-1", 4, originalStart="2030-03-04T13:00:00Z",
+                                  iCalUId="040000008200E00074C5B7101A82E008000000001", **series))
+    box.add_json_event(json_event("occ-2", 11, originalStart="2030-03-11T13:00:00Z",
+                                  iCalUId="040000008200E00074C5B7101A82E008000000002", **series))
     cal = make_calendar()
     first = cal.scan(*WINDOW, BERLIN)
-    assert {e.uid for e in first.events} == {"series@acme.example"}
+    assert {e.uid for e in first.events} == {"series-master-1"}
     box.change_json_event("occ-2", subject="Interview (moved room)", type="exception")
     fake.clear_log()
     second = cal.scan(*WINDOW, BERLIN, sync_token=first.sync_token)
@@ -164,7 +168,7 @@ def test_changed_occurrence_brings_its_whole_series(fake, box, make_calendar):
     box.remove_event("occ-1")
     box.remove_event("occ-2")
     third = cal.scan(*WINDOW, BERLIN, sync_token=second.sync_token)
-    assert third.removed_uids == {"series@acme.example"} and third.total == 0
+    assert third.removed_uids == {"series-master-1"} and third.total == 0
 
 
 def test_scan_of_a_named_calendar(fake, box, make_calendar):
@@ -174,6 +178,16 @@ def test_scan_of_a_named_calendar(fake, box, make_calendar):
     assert [e.uid for e in result.events] == ["one@acme.example"]
     with pytest.raises(ConnectorError, match="no calendar named"):
         make_calendar(calendar="Nope").scan(*WINDOW, BERLIN)
+
+
+def test_a_named_calendar_graph_will_not_track_is_one_clear_message(box, make_calendar):
+    from tests.fakes.graph import FakeCalendar
+
+    box.calendars["cal-interviews"] = FakeCalendar(id="cal-interviews", name="Interviews")
+    box.refuse_named_delta = True
+    with pytest.raises(ConnectorError, match="documented for the main calendar only") as err:
+        make_calendar(calendar="Interviews").scan(*WINDOW, BERLIN)
+    assert "Leave out 'calendar'" in str(err.value) and "Interviews" in str(err.value)
 
 
 # -- field mapping --------------------------------------------------------------------
