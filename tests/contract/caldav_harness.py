@@ -1,6 +1,6 @@
 """Harness for the CalDAV connector on a real Radicale server.
 
-Each test gets its own Radicale user with an empty calendar "Work". Source
+Each test gets its own Radicale user with an empty calendar "Work" (on Xandikos, one calendar of its own name). Source
 events are PUT by the user ``organizer`` (as an organizer's server delivers
 an invitation); the user's own edits come from a second ``caldav`` client
 logged in as the user (a phone's calendar app), so etags really change on
@@ -47,14 +47,25 @@ class RadicaleCalendarHarness(CalendarHarness):
 
     def __init__(self, tmp_path: Path):
         super().__init__(tmp_path)
-        from tests.servers.radicale import ORGANIZER, Radicale
+        from tests.servers.radicale import ORGANIZER
 
-        self.server = Radicale.shared()
+        self.server = self.server_class().shared()
         self.user, self.password = self.server.new_user()
-        self.calendar_url = self.server.make_calendar(self.user, "Work")
-        self.organizer = self.server.client(ORGANIZER)
+        self.calendar_name = self.name_for("Work")
+        self.calendar_url = self.server.make_calendar(self.user, self.calendar_name)
+        self.organizer = self.server.client(ORGANIZER if ORGANIZER in self.server.passwords else self.user)
         self.phone = self.server.client(self.user)
         self._made: list = []
+
+    @staticmethod
+    def server_class():
+        from tests.servers.radicale import Radicale
+
+        return Radicale
+
+    def name_for(self, name: str) -> str:
+        """The name of a calendar this test makes (each user has its own)."""
+        return name
 
     def close(self) -> None:
         for calendar in self._made:
@@ -63,7 +74,7 @@ class RadicaleCalendarHarness(CalendarHarness):
         self.phone.close()
 
     def config(self, **changes) -> dict:
-        config = {"url": self.server.url, "username": self.user, "calendar": "Work",
+        config = {"url": self.server.url, "username": self.user, "calendar": self.calendar_name,
                   "password_command": f"echo {shlex.quote(self.password)}"}
         config.update(changes)
         return config
@@ -149,3 +160,26 @@ class RadicaleCalendarHarness(CalendarHarness):
         response = self.phone.request(urljoin(self.calendar_url, name), "DELETE", "",
                                       {"If-Match": etag})
         assert response.status in (200, 204), f"DELETE {name}: HTTP {response.status}"
+
+
+class XandikosCalendarHarness(RadicaleCalendarHarness):
+    """The same connector on a second CalDAV server, Xandikos: one principal
+    for all tests, so every calendar gets a name of its own."""
+
+    name = "xandikos"
+
+    @classmethod
+    def require(cls) -> None:
+        pytest.importorskip("caldav")
+        from tests.servers.xandikos import Xandikos
+
+        Xandikos.shared()
+
+    @staticmethod
+    def server_class():
+        from tests.servers.xandikos import Xandikos
+
+        return Xandikos
+
+    def name_for(self, name: str) -> str:
+        return self.server.unique_name(name)

@@ -1,6 +1,6 @@
 """The harnesses the contract suite runs against: add new backends here."""
 
-from .caldav_harness import RadicaleCalendarHarness
+from .caldav_harness import RadicaleCalendarHarness, XandikosCalendarHarness
 from .google_harness import HARNESSES as GOOGLE
 from .imap_harness import DovecotMailboxHarness
 from .local_harness import LocalCalendarHarness, MaildirHarness
@@ -13,5 +13,6 @@ HARNESSES = [
     *GOOGLE,
     *OUTLOOK,
     RadicaleCalendarHarness,
+    XandikosCalendarHarness,
     DovecotMailboxHarness,
 ]

@@ -1,0 +1,150 @@
+"""A throw-away Xandikos CalDAV server: the second real CalDAV server of
+the contract suite, beside Radicale (``tests/servers/radicale.py``).
+
+``Xandikos.shared()`` starts one ``xandikos serve`` per test session on a
+free port of 127.0.0.1 with its collections in a temporary folder. Xandikos
+has one principal (``/user/``) and leaves logins to a proxy in front of
+it, so every "user" is that principal and any password is accepted; each
+test makes calendars of its own, with names of their own.
+"""
+
+from __future__ import annotations
+
+import atexit
+import http.client
+import itertools
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urljoin
+
+from .common import free_port, require_or_skip
+
+START_TIMEOUT = 20.0
+PRINCIPAL = "user"
+
+
+def _command() -> list[str] | None:
+    beside = Path(sys.executable).parent / "xandikos"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("xandikos")
+    return [found] if found else None
+
+
+class Xandikos:
+    """One Xandikos process on 127.0.0.1 with throw-away storage."""
+
+    _shared: ClassVar[Xandikos | None] = None
+    _failure: ClassVar[str | None] = None
+    _names = itertools.count(1)
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.log_file = root / "xandikos.log"
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+        self.passwords = {PRINCIPAL: "any"}
+
+    @classmethod
+    def shared(cls) -> Xandikos:
+        """The session's server, started on first use; fails in CI and is
+        skipped elsewhere when it cannot start."""
+        if cls._shared is None and cls._failure is None:
+            command = _command()
+            if command is None:
+                cls._failure = "pip install xandikos (the 'test' extra)"
+            else:
+                root = Path(tempfile.mkdtemp(prefix="followup-xandikos-"))
+                server = cls(root)
+                try:
+                    server.start(command)
+                except RuntimeError as exc:
+                    shutil.rmtree(root, ignore_errors=True)
+                    cls._failure = str(exc)
+                else:
+                    cls._shared = server
+                    atexit.register(server.close)
+        if cls._shared is None:
+            require_or_skip("Xandikos", cls._failure or "it could not be started")
+        return cls._shared
+
+    def start(self, command: list[str]) -> None:
+        for _ in range(3):  # the free port may be taken before Xandikos binds it
+            self.port = free_port()
+            with open(self.log_file, "ab") as log:
+                self.process = subprocess.Popen(
+                    [*command, "serve", "-d", str(self.root / "data"), "--defaults",
+                     "--no-detect-systemd", "-l", "127.0.0.1", "-p", str(self.port),
+                     "--state-dir", str(self.root / "state")],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            if self._wait_ready():
+                return
+            self.stop()
+        tail = self.log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"Xandikos did not start: {tail[0][:200]}")
+
+    def _wait_ready(self) -> bool:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("PROPFIND", f"/{PRINCIPAL}/", headers={"Depth": "0"})
+                status = conn.getresponse().status
+                conn.close()
+                if status == 207:
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def new_user(self) -> tuple[str, str]:
+        return PRINCIPAL, self.passwords[PRINCIPAL]
+
+    def unique_name(self, name: str) -> str:
+        """A calendar name no other test uses (one principal for all)."""
+        return f"{name} {next(self._names)}"
+
+    def client(self, user: str, url: str | None = None):
+        import caldav
+
+        return caldav.DAVClient(url=url or self.url, username=user, password=self.passwords[PRINCIPAL],
+                                rate_limit_handle=False)
+
+    def make_calendar(self, user: str, name: str) -> str:
+        """MKCALENDAR a new, empty calendar named ``name``; returns its URL."""
+        url = urljoin(self.url, f"/{PRINCIPAL}/calendars/{uuid.uuid4().hex[:12]}/")
+        body = ('<?xml version="1.0" encoding="utf-8"?>'
+                '<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+                f"<D:set><D:prop><D:displayname>{name}</D:displayname></D:prop></D:set>"
+                "</C:mkcalendar>")
+        with self.client(user) as client:
+            status = client.request(url, "MKCALENDAR", body).status
+        assert status == 201, f"MKCALENDAR {url}: HTTP {status}"
+        return url
