@@ -146,12 +146,23 @@ class Mailbox(Connector):
     @abstractmethod
     def create_draft(self, draft: Draft) -> StoredItem:
         """Put ``draft`` into the Drafts folder, marked as a draft, never
-        sent. If a draft with ``draft.message_id`` exists already, return it
-        (no second copy)."""
+        sent. If the daemon's draft for ``draft.key`` exists already, return
+        it (no second copy). Only the marker (``X-Followup-Key``) makes a
+        message the daemon's: a message without it that holds the draft's
+        Message-ID is left alone, with ``Conflict`` where the connector can
+        tell."""
 
     @abstractmethod
     def find_draft(self, key: str, message_id: str) -> StoredItem | None:
-        """The daemon's draft with this key and Message-ID, or None."""
+        """The daemon's draft for this key (carrying the marker), or None."""
+
+    def find_sent(self, key: str, message_id: str) -> bool | None:
+        """Whether the user already sent the draft with this key or
+        Message-ID (it is among the sent messages): True, False, or None
+        when this mailbox cannot tell. Asked before a draft that has no
+        record yet is written, so that a lost state database never brings
+        back a draft that went out."""
+        return None
 
     @abstractmethod
     def delete_draft(self, item: StoredItem) -> None:

@@ -25,6 +25,7 @@ log = logging.getLogger("followup")
 
 CHANGED_BY_USER = "changed by you, so it is left as it is"
 DELETED_BY_USER = "deleted by you, so it is not written again"
+ALREADY_SENT = "already sent by you (found among the sent messages), so it is not written again"
 LEFT_FOR_YOU = "left for you to delete"
 IN_DOUBT = "written just before an interruption; left as it is, as you may have changed it since"
 
@@ -158,6 +159,10 @@ class Executor:
         elif action.op == "create_draft":
             draft = action.draft  # composed before the intent is stored
             assert draft is not None and draft.message_id == rec.message_id
+            if prev is None and self.mailboxes[rec.target].find_sent(rec.key, draft.message_id):
+                # no record, yet sent: the state was lost after the user sent it
+                self._put(replace(rec, state="done", user_changed=True, reason=ALREADY_SENT))
+                return
             self._put(replace(rec, state="pending", op="create"))
             try:
                 item = self.mailboxes[rec.target].create_draft(draft)

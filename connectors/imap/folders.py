@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 from daemon.errors import ConnectorError
 
 DRAFTS_FLAG = b"\\Drafts"
+SENT_FLAG = b"\\Sent"
 ALL_FLAG = b"\\All"
 ARCHIVE_FLAG = b"\\Archive"
 _UNUSABLE = {b"\\NOSELECT", b"\\NONEXISTENT"}
@@ -26,6 +27,12 @@ _UNUSABLE = {b"\\NOSELECT", b"\\NONEXISTENT"}
 DRAFT_NAMES = (
     "Drafts", "Draft", "Entwürfe", "Brouillons", "Borradores", "Bozze", "Rascunhos",
     "Concepten", "Utkast", "Kladder", "Luonnokset", "Szkice", "Koncepty", "Черновики",
+)
+#: names of a Sent folder in common servers and languages
+SENT_NAMES = (
+    "Sent", "Sent Items", "Sent Messages", "Sent Mail", "Gesendet", "Gesendete Elemente",
+    "Envoyés", "Éléments envoyés", "Enviados", "Inviati", "Posta inviata", "Verzonden",
+    "Skickat", "Wysłane",
 )
 #: parents under which a folder with one of those names is also taken
 _DRAFT_PARENTS = ("inbox", "[gmail]", "[google mail]")
@@ -142,3 +149,20 @@ def reply_folders(folders: Sequence[Folder], configured: Sequence[str] | None,
     if extra is not None and not _same(extra.name, "INBOX"):
         result.append(extra.name)
     return result
+
+
+def sent_folder(folders: Sequence[Folder]) -> str | None:
+    """The folder sent mail is kept in: the one marked ``\\Sent``, else one
+    with a usual name; None when there is none."""
+    marked = with_flag(folders, SENT_FLAG)
+    if marked is not None:
+        return marked.name
+    ranked = []
+    for folder in folders:
+        if not folder.selectable:
+            continue
+        for rank, candidate in enumerate(SENT_NAMES):
+            if folder.leaf.casefold() == candidate.casefold() and (
+                    not folder.parent or folder.parent.casefold() in _DRAFT_PARENTS):
+                ranked.append((rank, len(folder.name), folder.name))
+    return min(ranked)[2] if ranked else None

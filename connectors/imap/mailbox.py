@@ -273,6 +273,27 @@ class ImapMailbox(PasswordAccount, Mailbox):
 
         self._session.run("deleting a draft", delete)
 
+    def find_sent(self, key: str, message_id: str) -> bool | None:
+        """Whether the Sent folder (SPECIAL-USE ``\\Sent`` or a usual name)
+        holds the draft, by its marker or its Message-ID; None without a
+        Sent folder."""
+        def look(client: IMAPClient) -> bool | None:
+            folder = folder_rules.sent_folder(self._folder_list(client))
+            if folder is None:
+                return None
+            self._open(client, folder, readonly=True, fresh=True)
+            uids = sorted(client.search(query.draft_criteria(key, message_id)), reverse=True)
+            fetched = client.fetch(uids[:MAX_CANDIDATES], [query.FULL]) if uids else {}
+            wanted = normalize_message_id(message_id)
+            for entry in fetched.values():
+                raw = entry.get(b"BODY[]")
+                if isinstance(raw, bytes) and (query.is_draft_of(raw, key, None)
+                                               or (wanted and query.message_id_of(raw) == wanted)):
+                    return True
+            return False
+
+        return self._session.run("looking among the sent messages", look)
+
     def _can_expunge_one(self, client: IMAPClient) -> bool:
         """True if the server can expunge single UIDs (UIDPLUS)."""
         return client.has_capability("UIDPLUS")

@@ -153,6 +153,11 @@ class MaildirMailbox(Mailbox):
             help="Maildir folder, or list of folders, where replies are looked for. "
                  "Without it replies are not looked for.",
         ),
+        "sent": Option(
+            str, default=None,
+            help="Maildir folder your mail program keeps sent mail in. With it, a draft you "
+                 "already sent is never written again, even after the state database is lost.",
+        ),
     }
 
     def __init__(self, name: str, config: dict[str, Any], context: Context):
@@ -175,6 +180,9 @@ class MaildirMailbox(Mailbox):
         self.drafts = self._resolve(drafts)
         #: the Maildirs searched for replies
         self.inboxes = [self._resolve(i) for i in inboxes]
+        sent = config.get("sent")
+        #: where sent mail is kept (None: not known)
+        self.sent = self._resolve(sent) if isinstance(sent, str) and sent.strip() else None
         self._host = hostname()
 
     # -- paths -----------------------------------------------------------------
@@ -345,6 +353,24 @@ class MaildirMailbox(Mailbox):
             sync_folder(path.parent)
         except OSError as exc:
             raise ConnectorError(f"cannot delete a draft in {self.drafts}: {exc}") from exc
+
+    def find_sent(self, key: str, message_id: str) -> bool | None:
+        """Whether the ``sent`` Maildir holds the draft (its marker or its
+        Message-ID); None when no ``sent`` folder is configured."""
+        if self.sent is None:
+            return None
+        if not self.sent.is_dir():
+            raise ConnectorError(f"sent Maildir {self.sent} not found")
+        wanted = normalize_message_id(message_id)
+        for path, _ in message_files(self.sent):
+            try:
+                msg = parse_head(path)
+            except Exception:  # noqa: BLE001 - unreadable: not it
+                continue
+            if raw_header(msg, KEY_HEADER) == key or (
+                    wanted and normalize_message_id(raw_header(msg, "Message-ID")) == wanted):
+                return True
+        return False
 
     def find_replies(self, search: ReplySearch, since: datetime) -> list[Received]:
         """The messages in the inbox folders that ``search`` asks for,

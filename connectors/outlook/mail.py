@@ -41,7 +41,7 @@ from .account import (
     parse_instant,
     utc_text,
 )
-from .graph import NotFound, create_once, etag_header
+from .graph import NotFound, create_once, etag_header, odata_string
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,16 @@ class OutlookMailbox(GraphAccount, Mailbox):
             found = key_of(data)
             if found is not None and (key is None or found == key):
                 yield StoredItem(key=found, ref=data["id"], etag=str(data.get("changeKey") or ""))
+
+    def find_sent(self, key: str, message_id: str) -> bool:
+        """Whether Sent Items holds the draft: by its key property (Outlook
+        keeps it when the draft is sent) or by its ``internetMessageId``."""
+        path = "me/mailFolders/sentitems/messages"
+        by_key = {"$filter": key_filter(key), "$select": DRAFT_SELECT, "$expand": KEY_EXPAND}
+        if any(key_of(data) == key for data in self.graph.pages(path, by_key, limit=5)):
+            return True
+        by_id = {"$filter": f"internetMessageId eq {odata_string(message_id)}", "$select": "id"}
+        return any(True for _ in self.graph.pages(path, by_id, limit=1))
 
     def find_draft(self, key: str, message_id: str) -> StoredItem | None:
         """The daemon's draft with ``key`` in the Drafts folder, or None."""

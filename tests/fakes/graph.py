@@ -290,6 +290,16 @@ class FakeMailbox:
                                           + "\nPS: looking forward to it.\n")
             message["changeKey"] = _new_key()
 
+    def user_send_draft(self, message_id: str, keep_properties: bool = True) -> None:
+        """Send as Outlook does: the draft becomes a message in Sent Items."""
+        with self.fake.lock:
+            message = self.draft_by_message_id(message_id)
+            message["parentFolderId"] = self.folders["sentitems"]
+            message["isDraft"] = False
+            message["changeKey"] = _new_key()
+            if not keep_properties:
+                message.pop("singleValueExtendedProperties", None)
+
     def user_delete_draft(self, message_id: str) -> None:
         """Delete as Outlook does: the draft moves to Deleted Items."""
         with self.fake.lock:
@@ -896,6 +906,9 @@ def _list_messages(box: FakeMailbox, folder: str | None, query: dict, base: str,
     wanted = query.get("$filter", "")
     if wanted.startswith("singleValueExtendedProperties"):
         items = [m for m in items if _key_match(m, query)]
+    elif wanted.startswith("internetMessageId eq "):
+        value = _unquote(re.fullmatch(r"internetMessageId eq '((?:[^']|'')*)'", wanted).group(1))
+        items = [m for m in items if m.get("internetMessageId") == value]
     elif wanted:
         match = _MAIL_FILTER.match(wanted)
         if not match:

@@ -4,6 +4,8 @@ server fails. Most tests run against the session's private Dovecot."""
 
 from __future__ import annotations
 
+import re
+
 import email
 import email.policy
 from datetime import datetime, timedelta, timezone
@@ -781,3 +783,35 @@ def test_a_message_that_only_shares_the_drafts_message_id_is_not_taken_over(box,
     with pytest.raises(Conflict, match="without followup's marker"):
         box.create_draft(d)
     assert own_drafts(mail) == [] and len(messages(mail, "Drafts")) == 1
+
+
+@pytest.mark.parametrize("client_keeps", ["marker", "message-id"])
+def test_a_draft_the_user_sent_is_not_written_again_after_the_state_is_lost(
+        account, server, tmp_path, mail, client_keeps):
+    """Regression: after the state database was lost, a thank-you the user
+    had already sent was drafted again."""
+    accounts = ([{"name": "work", "type": "imap", **config(account, server.port)}],
+                [calendar(tmp_path, "job", "work")])
+    e = engine(tmp_path, *accounts)
+    try:
+        e.run_pass(START + timedelta(hours=2, minutes=5), apply=True)
+    finally:
+        e.close()
+    (draft,) = own_drafts(mail)
+    # the user sends it: the client stores the sent copy (its own way) and removes the draft
+    sent = draft if client_keeps == "marker" else re.sub(rb"(?im)^X-Followup-Key:[^\r\n]*\r\n", b"", draft)
+    mail.append("Sent", sent, flags=(b"\\Seen",))
+    mail.select_folder("Drafts")
+    mail.delete_messages(mail.search("ALL"))
+    mail.expunge()
+    for path in tmp_path.glob("state.sqlite3*"):
+        path.unlink()
+    e = engine(tmp_path, *accounts)
+    try:
+        report = e.run_pass(START + timedelta(hours=3), apply=True)
+        assert report.applied.failed == []
+        (thanks,) = [r for r in e.state.records().values() if r.kind == "thank_you_email"]
+        assert thanks.state == "done" and "already sent by you" in thanks.reason
+    finally:
+        e.close()
+    assert own_drafts(mail) == []

@@ -416,3 +416,14 @@ def test_a_symlink_at_the_drafts_file_name_is_not_a_written_draft(box, tmp_path)
     path = box.drafts / item.ref
     assert not path.is_symlink() and path.is_file()
     assert elsewhere.read_bytes() == make_draft().raw
+
+
+def test_a_sent_copy_is_found_by_marker_or_message_id(tmp_path):
+    box = mailbox(tmp_path, sent="Sent")
+    with pytest.raises(ConnectorError, match="sent Maildir .* not found"):
+        box.find_sent(KEY, MID)
+    sent = make_maildir(tmp_path / "Sent")
+    assert box.find_sent(KEY, MID) is False
+    put(sent, "1.mine:2,S", message(message_id=MID), sub="cur")  # the client dropped the marker
+    assert box.find_sent(KEY, MID) is True
+    assert mailbox(tmp_path).find_sent(KEY, MID) is None  # no 'sent': cannot be told

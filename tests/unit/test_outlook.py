@@ -686,3 +686,15 @@ def test_check_names_a_permission_the_sign_in_lacks(memory, fake, box, tmp_path)
     cal = OutlookCalendar("work", {"client_id": "cid", "graph_url": fake.url},
                           context(tmp_path), token=tokens)
     assert "follow-ups go to" in cal.check()
+
+
+@pytest.mark.parametrize("keep_properties", [True, False])
+def test_a_sent_draft_is_found_in_sent_items(box, make_mailbox, keep_properties):
+    mail = make_mailbox()
+    d = samples.draft()
+    mail.create_draft(d)
+    assert mail.find_sent(d.key, d.message_id) is False
+    box.user_send_draft(d.message_id, keep_properties=keep_properties)
+    assert mail.find_sent(d.key, d.message_id) is True
+    other = samples.draft(key="other-key", message_id="<other@alex.example.org>")
+    assert mail.find_sent(other.key, other.message_id) is False
