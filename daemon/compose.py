@@ -23,6 +23,36 @@ TEMPLATE_FOR = {
     "status_check_email": "status_check",
 }
 NO_NAME = "Hiring team"
+# words before a name that are not the first name
+_HONORIFICS = frozenset({"dr", "dr.", "prof", "prof.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "mx", "mx.",
+                         "herr", "frau", "m.", "mme", "mme.", "sr.", "sra.", "dott.", "dott.ssa"})
+
+
+def first_name(name: str) -> str:
+    """The name a person is greeted by: "Priya" of "Priya Patel", of
+    "Patel, Priya" and of "Dr. Priya Patel"; a single word as it is."""
+    name = " ".join(name.split())
+    if "," in name:  # "Patel, Priya" (directories write it so)
+        family, _, given = name.partition(",")
+        name = given.strip() or family.strip()
+    words = [w for w in name.split(" ") if w.lower() not in _HONORIFICS] or name.split(" ")
+    return words[0]
+
+
+def looks_like_name(text: str) -> bool:
+    """A display name that is a person's, not an address or a team."""
+    return "@" not in text
+
+
+def _one_person(interview: Interview) -> list[Recipient]:
+    """Whom the call is to: the organizer when one of the interviewers,
+    else the first interviewer."""
+    organizer = interview.event.organizer
+    wanted = (organizer.email or "").lower() if organizer else ""
+    for person in interview.interviewers:
+        if wanted and (person.email or "").lower() == wanted:
+            return [person]
+    return list(interview.interviewers[:1])
 
 
 class Composer:
@@ -38,11 +68,13 @@ class Composer:
         return cls(me, {kind: load_template(name, templates_dir) for kind, name in TEMPLATE_FOR.items()})
 
     def _values(self, interview: Interview, to: tuple[Recipient, ...]) -> dict[str, str]:
-        names = [r.name for r in to if r.name]
-        if not names and not to:
-            names = [p.name for p in interview.interviewers if p.name]
+        names = [r.name for r in to if r.name and looks_like_name(r.name)]
+        if not names and not to:  # a calendar item (the call, the note): one person
+            names = [p.name for p in _one_person(interview) if p.name]
+        greet = names if self.me.address_by == "full_name" else [first_name(n) for n in names]
         return {
             "interviewer_name": " and ".join(names[:2]) if names else NO_NAME,
+            "greeting_name": " and ".join(greet[:2]) if greet else NO_NAME,
             "my_name": self.me.name,
             "position": interview.position or "open",
             "company": interview.company or "your company",

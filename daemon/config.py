@@ -209,7 +209,7 @@ SECTIONS: dict[str, tuple[type, dict[str, Convert]]] = {
 }
 _FIELD_NAMES = {"time": "at"}
 
-ME_KEYS = ("name", "email", "aliases", "timezone", "country", "subdivision", "signature")
+ME_KEYS = ("name", "email", "aliases", "timezone", "country", "subdivision", "signature", "address_by")
 DETECTION_KEYS = ("keywords", "extra_keywords", "exclude", "extra_exclude", "languages")
 ACCOUNT_KEYS = {"calendars": ("name", "type", "mailbox"), "mailboxes": ("name", "type")}
 
@@ -358,7 +358,10 @@ class _Reader:
         values = self.values(table, {
             "name": _string, "email": _string, "aliases": _strings, "timezone": _string,
             "country": _string, "subdivision": _string, "signature": _string,
+            "address_by": _string,
         }, "me")
+        if values.get("address_by", "first_name") not in ("first_name", "full_name"):
+            self.problem("me.address_by", f'must be "first_name" or "full_name", got {_show(values.pop("address_by"))}')
         if "email" not in table:
             self.problem("me.email", "required key missing (your own email address)")
         elif "email" in values and not _EMAIL.fullmatch(values["email"].strip()):

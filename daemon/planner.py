@@ -492,8 +492,8 @@ def _decide(f: Followup, rec: Record | None, inp: PlanInput) -> Action | None:
                 event = _event(f, inp)
                 done = replace(done, content_hash=content_hash(event.title, event.start, event.end))
                 return Action("create_event", done, previous=rec, event=event)
-            def compose(f=f) -> Draft:
-                return inp.composer.draft(f.kind, f.key, f.interview, f.to, f.due)
+            def compose(f=f) -> Draft:  # dated when it is written, so it sorts as it should
+                return inp.composer.draft(f.kind, f.key, f.interview, f.to, inp.now)
 
             return Action("create_draft", replace(done, message_id=inp.composer.message_id(f.key)),
                           previous=rec, compose=compose)

@@ -25,6 +25,9 @@ class Me:
     country: str = "US"  # ISO 3166 code for public holidays; "" for none
     subdivision: str = ""  # state / province code, "" for none
     signature: str = ""
+    # how drafts greet people: "first_name" ("Dear Priya,") or "full_name"
+    # ("Dear Priya Patel,", for the formal forms some languages expect)
+    address_by: str = "first_name"
 
     @property
     def addresses(self) -> frozenset[str]:

@@ -26,6 +26,7 @@ TEMPLATE_NAMES = ("thank_you", "follow_up_call", "status_check", "handwritten_no
 
 PLACEHOLDERS = (
     "interviewer_name",  # the caller falls back to e.g. "Hiring team"
+    "greeting_name",  # how to address them: first names (or full, by config)
     "my_name",
     "position",
     "company",

@@ -80,9 +80,13 @@ def run(world: World, days: int) -> dict[str, datetime]:
 
 def files(world: World):
     """What the user sees: each follow-up event's key, times and title, and
-    each draft's bytes (its Date is the policy time)."""
+    each draft's bytes but its Date (the moment it was written, later when
+    calls failed)."""
+    import re
+
     events = sorted(read_followup_ics(p.read_bytes()) for p in world.own_events())
-    drafts = sorted(p.read_bytes() for p in world.drafts_list())
+    drafts = sorted(re.sub(rb"(?m)^Date: [^\n]*\n", b"", p.read_bytes(), count=1)
+                    for p in world.drafts_list())
     return events, drafts
 
 

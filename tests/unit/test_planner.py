@@ -384,3 +384,36 @@ def test_each_process_asks_for_replies_from_its_own_rounds_only():
     found = {q.domains: q.addresses for q in queries}
     assert found == {("acme.example",): ("bob@acme.example", "jane@acme.example", "kim@acme.example"),
                      ("initech.example",): ("sam@initech.example",)}
+
+
+# -- what the drafts and the call say --------------------------------------------------
+
+
+def test_people_are_greeted_by_first_name_and_the_call_is_to_one_person():
+    from daemon.compose import first_name
+
+    assert [first_name(n) for n in ("Priya Patel", "Patel, Priya", "Dr. Priya Patel", "Prince",
+                                    "  Jane   Doe ")] == ["Priya", "Priya", "Priya", "Prince", "Jane"]
+    iv = interview(people=(("Priya Patel", "priya@acme.example"), ("Sam Lee", "sam@acme.example")))
+    iv = replace(iv, event=replace(iv.event, organizer=Attendee(email="sam@acme.example", name="Sam Lee")))
+    plan = planner.plan(make_input(iv.end + timedelta(hours=1, minutes=5), [iv]))
+    drafts = {a.record.recipient: a.draft for a in plan.actions if a.op == "create_draft"}
+    assert drafts["priya@acme.example"].text.startswith("Dear Priya,\n")
+    (call,) = [a.event for a in plan.actions if a.op == "create_event"]
+    assert call.description.count("Sam") == 2  # whom to call, and the one greeting
+    assert '"Hello Sam, this is Alex Morgan.' in call.description and "Priya" not in call.description
+
+
+def test_the_formal_address_is_one_setting():
+    composer = Composer.load(replace(ME, address_by="full_name"), None)
+    iv = interview()
+    draft = composer.draft(THANK_YOU, "k", iv, (iv.interviewers[0],), iv.end)
+    assert draft.text.startswith("Dear Jane Doe,\n")
+
+
+def test_a_draft_is_dated_when_it_is_written():
+    iv = interview()
+    late = iv.end + timedelta(days=2)  # the laptop was off when it came due
+    plan = planner.plan(make_input(late, [iv]))
+    drafts = [a.draft for a in plan.actions if a.op == "create_draft"]
+    assert drafts and all(f"Date: {late.strftime('%a, %d %b %Y %H:%M')}" in d.raw.decode() for d in drafts)

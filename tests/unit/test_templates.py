@@ -18,6 +18,7 @@ from daemon.templates import (
 
 VALUES = {
     "interviewer_name": "Dana Reyes",
+    "greeting_name": "Dana",
     "my_name": "Sam Lee",
     "position": "Data Engineer",
     "company": "Acme Corp",
@@ -46,7 +47,7 @@ def _known_left(text: str) -> list[str]:
 
 def test_known_placeholders():
     assert known_placeholders() == {
-        "interviewer_name", "my_name", "position", "company",
+        "interviewer_name", "greeting_name", "my_name", "position", "company",
         "interview_date", "signature", "phone", "interview_title",
     }
 
@@ -77,7 +78,7 @@ def test_thank_you_structure():
     subject, body = load_template("thank_you", None).render(VALUES)
     assert subject == "Thank you for the interview on Tuesday, 4 March 2025"
     assert "Data Engineer" in body
-    assert body.startswith("Dear Dana Reyes,")
+    assert body.startswith("Dear Dana,")
     assert "Acme Corp" in body
     assert body.rstrip().endswith("Sam Lee\n+1 555 0100")
 
