@@ -178,8 +178,13 @@ def cmd_status(args) -> int:
             maybe = json.loads(state.meta("maybe") or "[]")
         except ValueError:
             maybe = []
+        try:
+            names = json.loads(state.meta("process_names") or "{}")
+        except ValueError:
+            names = {}
         print(report.status_text(state.records().values(), state.accounts(), tz,
-                                 datetime.now(timezone.utc), daemon, maybe, state.verdicts()))
+                                 datetime.now(timezone.utc), daemon, maybe, state.verdicts(),
+                                 names if isinstance(names, dict) else {}))
     finally:
         state.close()
     return 0

@@ -23,7 +23,7 @@ from .detection import Ignored, Interview, Judge, Overrides, judge_series
 from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
 from .executor import Applied, Executor
 from .interest import Interest
-from .keys import content_hash
+from .keys import content_hash, interview_id
 from .answers import Judge as AnswerJudge
 from .answers import first_answer
 from .model import CalendarEvent, Problem, Reply, ReplySearch
@@ -374,9 +374,23 @@ class Engine:
                 rec = planner._new_record(f, "done", "found in the calendar and taken back" if as_written
                                           else "found in the calendar as you left it; left so")
                 rec = replace(rec, ref=item.ref, etag=item.etag, content_hash=found,
-                              user_changed=not as_written)
+                              user_changed=not as_written,
+                              due=rec.due if as_written or not item.start else item.start)
                 self.state.put(rec, inp.now)
                 log.info("%s: took back follow-up %s already in the calendar", name, item.key[:12])
+
+    def _remember_processes(self, report: PassReport) -> None:
+        """The company and position of each hiring process as the invitation
+        writes them, for ``followup status`` (written only when changed)."""
+        names = dict(json.loads(self.state.meta("process_names") or "{}"))
+        for iv in report.interviews:  # sorted by start: the latest round's words win
+            process = report.plan.processes.get(interview_id(iv.calendar, iv.uid, iv.event.recurrence_id))
+            if process:
+                label = " / ".join(p for p in (iv.company, iv.position) if p) or iv.title
+                names[process] = label[:120]
+        text = json.dumps(names, ensure_ascii=False, sort_keys=True)
+        if self.state.meta("process_names") != text:
+            self.state.set_meta("process_names", text)
 
     def _remember_maybes(self, report: PassReport) -> None:
         """Keep the events detection is unsure about for ``followup status``
@@ -453,6 +467,7 @@ class Engine:
                     f"{action.record.due.astimezone(self.tz):%Y-%m-%d %H:%M}: {message}"))
                 self._health(action.record.target, "error", report.account_errors[action.record.target], now)
             self._remember_maybes(report)
+            self._remember_processes(report)
         for name in [*self.calendars, *self.mailboxes]:
             if name not in report.account_errors:
                 self.holds.pop(name, None)

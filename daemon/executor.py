@@ -207,10 +207,12 @@ class Executor:
 
     def _user_changed(self, prev: Record) -> None:
         """The item is no longer as the daemon wrote it: never touch it again."""
-        if self._find(prev) is None:
+        item = self._find(prev)
+        if item is None:
             self._put(replace(prev, state="skipped", reason=DELETED_BY_USER, cause="user", user_changed=True))
-        else:
-            self._put(replace(prev, state="done", reason=CHANGED_BY_USER, user_changed=True))
+        else:  # an event is shown where the user put it
+            due = item.start if prev.kind in EVENT_KINDS and item.start else prev.due
+            self._put(replace(prev, state="done", reason=CHANGED_BY_USER, user_changed=True, due=due))
 
 
 def _item(rec: Record) -> StoredItem:

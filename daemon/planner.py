@@ -545,9 +545,12 @@ def plan(inp: PlanInput) -> Plan:
             state, reason = final.state, final.reason
         else:
             state, reason = "planned", ""
+        # a follow-up event the user moved is shown where they put it
+        shown = final.due if (final is not None and final.user_changed and final.kind in EVENT_KINDS
+                              and final.state == "done") else f.due
         result.outcomes.append(_outcome(
             f.key, f.kind, interview_id(f.interview.calendar, f.interview.uid, f.interview.event.recurrence_id),
-            f.process, f.due, state, tuple(r.email for r in f.to if r.email), reason, inp.now))
+            f.process, shown, state, tuple(r.email for r in f.to if r.email), reason, inp.now))
 
     withdrawn = {interview_id(w.calendar, w.uid, w.event.recurrence_id): w for w in inp.withdrawn}
     present = set(processes)

@@ -130,10 +130,21 @@ def _outcome_line(o: Outcome, tz: ZoneInfo) -> str:
     return f"    - {LABELS[o.kind]}{to}: {o.state}, {when(o.due, tz)}{reason}"
 
 
+def _row(*parts: str) -> str:
+    """One table line: the parts that are not empty, two spaces apart."""
+    return "  " + "  ".join(p for p in parts if p)
+
+
 def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: datetime,
                 daemon: str = "", maybe: list[dict] | None = None,
-                verdicts: dict[str, dict[str, datetime]] | None = None) -> str:
+                verdicts: dict[str, dict[str, datetime]] | None = None,
+                names: dict[str, str] | None = None) -> str:
+    """``names``: hiring process -> its company and position as written."""
     records = sorted(records, key=lambda r: r.due)
+    names = names or {}
+
+    def process(r: Record) -> str:
+        return _safe(names.get(r.process) or r.process, 60)
     lines = [daemon, ""] if daemon else []
     lines.append("Accounts:")
     if not accounts:
@@ -146,8 +157,8 @@ def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: da
     lines += ["", f"Upcoming follow-ups ({len(upcoming)}):"]
     for r in upcoming:
         state = "due now" if r.due <= now else "planned"
-        lines.append(f"  {when(r.due, tz)}  {LABELS[r.kind]:<19} {state:<8} {_safe(r.recipient or '', 80)}  "
-                     f"{_safe(r.process, 50)}")
+        lines.append(_row(when(r.due, tz), f"{LABELS[r.kind]:<19}", f"{state:<8}",
+                          _safe(r.recipient or "", 80), process(r)))
     if maybe:
         lines += ["", f"Maybe interviews, nothing done for them ({len(maybe)}):"]
         for m in maybe:
@@ -162,9 +173,9 @@ def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: da
     past = [r for r in records if r.state not in ("planned", "pending")]
     lines += ["", f"Done and closed ({len(past)}):"]
     for r in past[-50:]:
-        reason = f"  ({_safe(r.reason, 200)})" if r.reason else ""
-        lines.append(f"  {when(r.due, tz)}  {LABELS[r.kind]:<19} {r.state:<9} {_safe(r.recipient or '', 80)}  "
-                     f"{_safe(r.process, 50)}{reason}")
+        reason = f"({_safe(r.reason, 200)})" if r.reason else ""
+        lines.append(_row(when(r.due, tz), f"{LABELS[r.kind]:<19}", f"{r.state:<9}",
+                          _safe(r.recipient or "", 80), process(r), reason))
     return "\n".join(lines)
 
 

@@ -87,6 +87,24 @@ def test_a_call_event_the_user_moved_stays_where_the_user_put_it(world):
     assert "changed by you" in open_status(world)
 
 
+def test_plan_and_status_show_the_call_where_the_user_put_it_and_the_company_as_written(world, capsys):
+    acme(world)
+    world.once(START + timedelta(hours=2))
+    (call,) = world.own_events()
+    call.write_bytes(call.read_bytes().replace(b"DTSTART:20261123T150000Z", b"DTSTART:20261124T170000Z")
+                     .replace(b"DTEND:20261123T151500Z", b"DTEND:20261124T171500Z"))
+    acme(world, start=START + timedelta(days=1))  # rescheduled: the move is noticed
+    world.once(START + timedelta(days=1, hours=4))
+    capsys.readouterr()
+    world.run("plan", "--now", (START + timedelta(days=1, hours=5)).isoformat())
+    plan = capsys.readouterr().out
+    assert "follow-up call: done, Tue 2026-11-24 12:00" in plan  # 17:00 UTC, where the user put it
+    world.run("status")
+    status = capsys.readouterr().out
+    assert "Acme Corp / Backend Engineer" in status and "acme corp / backend engineer" not in status
+    assert not [line for line in status.splitlines() if line.rstrip() != line]
+
+
 def open_status(world) -> str:
     db = sqlite3.connect(world.root / "state.sqlite3")
     try:
