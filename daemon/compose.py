@@ -14,7 +14,7 @@ from .detection import Interview
 from .mail import build_draft, message_id
 from .model import Draft, FollowupEvent, Recipient
 from .settings import Me
-from .templates import Template, load_template
+from .templates import LANGUAGES, Template, load_template
 
 TEMPLATE_FOR = {
     "thank_you_email": "thank_you",
@@ -23,6 +23,24 @@ TEMPLATE_FOR = {
     "status_check_email": "status_check",
 }
 NO_NAME = "Hiring team"
+# what the templates need in each language beyond the templates themselves
+_WORDS = {
+    "en": {"and": "and", "nobody": NO_NAME, "open": "open", "company": "your company"},
+    "de": {"and": "und", "nobody": "zusammen", "open": "ausgeschriebene", "company": "Ihrem Unternehmen"},
+    "fr": {"and": "et", "nobody": "Madame, Monsieur", "open": "à pourvoir", "company": "votre entreprise"},
+    "es": {"and": "y", "nobody": "equipo de selección", "open": "ofertado", "company": "su empresa"},
+}
+
+
+def _date(moment: datetime, lang: str) -> str:
+    """The interview's date as a letter writes it: "Tuesday, November 17";
+    in other languages CLDR's full date ("Dienstag, 17. November 2026"),
+    through Babel, imported only when a follow-up is written."""
+    if lang == "en":
+        return f"{moment:%A, %B} {moment.day}"
+    from babel.dates import format_date
+
+    return format_date(moment.date(), format="full", locale=lang)
 # words before a name that are not the first name
 _HONORIFICS = frozenset({"dr", "dr.", "prof", "prof.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "mx", "mx.",
                          "herr", "frau", "m.", "mme", "mme.", "sr.", "sra.", "dott.", "dott.ssa"})
@@ -56,29 +74,56 @@ def _one_person(interview: Interview) -> list[Recipient]:
 
 
 class Composer:
-    """Renders follow-ups with the user's templates and identity."""
+    """Renders follow-ups with the user's templates and identity, in the
+    language of each interview (``Interview.language``; ``language`` forces
+    one), with the default templates of that language where there are."""
 
-    def __init__(self, me: Me, templates: dict[str, Template]):
+    def __init__(self, me: Me, templates: dict[str, Template], templates_dir: Path | None = None,
+                 language: str = "auto"):
         self.me = me
-        self.templates = templates
+        self.templates = templates  # English, by kind
+        self.templates_dir = templates_dir
+        self.language = language
+        self._by_language: dict[str, dict[str, Template]] = {"en": templates}
 
     @classmethod
-    def load(cls, me: Me, templates_dir: Path | None) -> "Composer":
-        """Reads every template once (raises ``ConfigError`` naming a bad file)."""
-        return cls(me, {kind: load_template(name, templates_dir) for kind, name in TEMPLATE_FOR.items()})
+    def load(cls, me: Me, templates_dir: Path | None, language: str = "auto") -> "Composer":
+        """Reads every template of every language once, so that a bad file
+        is a ``ConfigError`` naming it at start, never during a pass."""
+        composer = cls(me, {kind: load_template(name, templates_dir) for kind, name in TEMPLATE_FOR.items()},
+                       templates_dir, language)
+        for lang in LANGUAGES:
+            composer._templates(lang)
+        return composer
 
-    def _values(self, interview: Interview, to: tuple[Recipient, ...]) -> dict[str, str]:
+    def _templates(self, lang: str) -> dict[str, Template]:
+        if lang not in self._by_language:
+            self._by_language[lang] = {kind: load_template(name, self.templates_dir, lang)
+                                       for kind, name in TEMPLATE_FOR.items()}
+        return self._by_language[lang]
+
+    def language_of(self, interview: Interview) -> str:
+        """The language the follow-ups of ``interview`` are written in."""
+        lang = self.language if self.language != "auto" else (interview.language or "en")
+        return lang if lang in LANGUAGES else "en"
+
+    def _values(self, interview: Interview, to: tuple[Recipient, ...], lang: str) -> dict[str, str]:
         names = [r.name for r in to if r.name and looks_like_name(r.name)]
         if not names and not to:  # a calendar item (the call, the note): one person
             names = [p.name for p in _one_person(interview) if p.name]
-        greet = names if self.me.address_by == "full_name" else [first_name(n) for n in names]
+        # first names are the custom in English; other languages address by
+        # the full name unless the user says otherwise
+        by = self.me.address_by if self.me.address_by != "auto" else (
+            "first_name" if lang == "en" else "full_name")
+        greet = names if by == "full_name" else [first_name(n) for n in names]
+        words = _WORDS.get(lang, _WORDS["en"])
         return {
-            "interviewer_name": " and ".join(names[:2]) if names else NO_NAME,
-            "greeting_name": " and ".join(greet[:2]) if greet else NO_NAME,
+            "interviewer_name": f" {words['and']} ".join(names[:2]) if names else words["nobody"],
+            "greeting_name": f" {words['and']} ".join(greet[:2]) if greet else words["nobody"],
             "my_name": self.me.name,
-            "position": interview.position or "open",
-            "company": interview.company or "your company",
-            "interview_date": f"{interview.start:%A, %B} {interview.start.day}",
+            "position": interview.position or words["open"],
+            "company": interview.company or words["company"],
+            "interview_date": _date(interview.start, lang),
             "signature": self.me.signature,
             "phone": interview.phone or "",
             "interview_title": interview.title,
@@ -86,12 +131,14 @@ class Composer:
 
     def event(self, kind: str, key: str, interview: Interview, start: datetime,
               duration: timedelta) -> FollowupEvent:
-        title, body = self.templates[kind].render(self._values(interview, ()))
+        lang = self.language_of(interview)
+        title, body = self._templates(lang)[kind].render(self._values(interview, (), lang))
         return FollowupEvent(key=key, title=title, description=body, start=start, end=start + duration)
 
     def draft(self, kind: str, key: str, interview: Interview, to: tuple[Recipient, ...],
               date: datetime) -> Draft:
-        subject, body = self.templates[kind].render(self._values(interview, to))
+        lang = self.language_of(interview)
+        subject, body = self._templates(lang)[kind].render(self._values(interview, to, lang))
         return build_draft(key, Recipient(self.me.name, self.me.email), to, subject, body,
                            domain=self._domain(), date=date)
 

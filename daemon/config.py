@@ -218,7 +218,7 @@ ACCOUNT_KEYS = {"calendars": ("name", "type", "mailbox"), "mailboxes": ("name", 
 KEYS: dict[str, tuple[str, ...]] = {
     "me": ME_KEYS,
     "state": ("path",),
-    "templates": ("path",),
+    "templates": ("path", "language"),
     **{name: tuple(keys) for name, (_, keys) in SECTIONS.items()},
     "detection": DETECTION_KEYS,
     **ACCOUNT_KEYS,
@@ -265,6 +265,7 @@ class _Reader:
         self.label = source.name or str(source)
         self.problems: list[str] = []
         self.holidays = True
+        self.templates_language = "auto"
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{self.label}: {where}: {message}")
@@ -341,7 +342,8 @@ class _Reader:
         if self.problems:
             raise ConfigError(self.problems)
         return Settings(
-            me=me, state_path=state_path, templates_dir=templates_dir, scan=scan,
+            me=me, state_path=state_path, templates_dir=templates_dir,
+            templates_language=self.templates_language, scan=scan,
             policy=policy, detection=detection,
             calendars=tuple(account for _, account in calendars),
             mailboxes=tuple(account for _, account in mailboxes), source=self.source,
@@ -360,8 +362,9 @@ class _Reader:
             "country": _string, "subdivision": _string, "signature": _string,
             "address_by": _string,
         }, "me")
-        if values.get("address_by", "first_name") not in ("first_name", "full_name"):
-            self.problem("me.address_by", f'must be "first_name" or "full_name", got {_show(values.pop("address_by"))}')
+        if values.get("address_by", "auto") not in ("auto", "first_name", "full_name"):
+            self.problem("me.address_by",
+                         f'must be "auto", "first_name" or "full_name", got {_show(values.pop("address_by"))}')
         if "email" not in table:
             self.problem("me.email", "required key missing (your own email address)")
         elif "email" in values and not _EMAIL.fullmatch(values["email"].strip()):
@@ -416,7 +419,15 @@ class _Reader:
         return path or default_state_path()
 
     def templates(self, table: dict) -> Path | None:
-        self.unknown(table, ("path",), "templates")
+        self.unknown(table, ("path", "language"), "templates")
+        if "language" in table:
+            from .templates import LANGUAGES
+
+            if table["language"] not in ("auto", *LANGUAGES):
+                self.problem("templates.language", f'must be "auto" or one of {", ".join(LANGUAGES)}, '
+                             f"got {_show(table['language'])}")
+            else:
+                self.templates_language = table["language"]
         if "path" not in table:
             return None
         path = self.path(table["path"], "templates.path")

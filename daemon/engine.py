@@ -97,7 +97,7 @@ class Engine:
         self._verdicts_before: dict[tuple[str, CalendarEvent], Interview | Ignored | None] = {}
         self._verdicts_now: dict[tuple[str, CalendarEvent], Interview | Ignored | None] = {}
         self.days = BusinessDays.for_country(settings.me.country, settings.me.subdivision)
-        self.composer = Composer.load(settings.me, settings.templates_dir)
+        self.composer = Composer.load(settings.me, settings.templates_dir, settings.templates_language)
         self.state = State(settings.state_path)
         self.key_names = self._follow_renames()
         self.accept_empty = set(accept_empty)

@@ -25,9 +25,9 @@ class Me:
     country: str = "US"  # ISO 3166 code for public holidays; "" for none
     subdivision: str = ""  # state / province code, "" for none
     signature: str = ""
-    # how drafts greet people: "first_name" ("Dear Priya,") or "full_name"
-    # ("Dear Priya Patel,", for the formal forms some languages expect)
-    address_by: str = "first_name"
+    # how drafts greet people: "auto" (first name in English, full name in
+    # the other languages), "first_name" ("Dear Priya,") or "full_name"
+    address_by: str = "auto"
 
     @property
     def addresses(self) -> frozenset[str]:
@@ -128,6 +128,7 @@ class Settings:
     me: Me = Me()
     state_path: Path = Path("state.sqlite3")
     templates_dir: Path | None = None
+    templates_language: str = "auto"  # "auto": the interview's language
     scan: Scan = Scan()
     policy: Policy = Policy()
     detection: Detection = Detection()

@@ -103,30 +103,37 @@ def parse_template(name: str, text: str, source: str) -> Template:
     return Template(name=name, subject=subject, body=body, source=source)
 
 
-def load_template(name: str, templates_dir: Path | None) -> Template:
-    """Load template ``name`` (one of ``TEMPLATE_NAMES``).
+#: languages with default templates of their own (English is the top folder)
+LANGUAGES = ("en", "de", "fr", "es")
 
-    ``templates_dir/<name>.txt`` overrides the default shipped with the
-    package; without it the default is used. A user file that cannot be read
-    or has no Subject line raises ``ConfigError`` naming the file.
+
+def load_template(name: str, templates_dir: Path | None, language: str = "en") -> Template:
+    """Load template ``name`` (one of ``TEMPLATE_NAMES``) for ``language``.
+
+    Looked for in this order: the user's ``templates_dir/<language>/<name>.txt``,
+    the user's ``templates_dir/<name>.txt`` (their own text, for every
+    language), the default for the language, the English default. A user
+    file that cannot be read or has no Subject line raises ``ConfigError``
+    naming the file.
     """
     name = name.removesuffix(".txt")
     if name not in TEMPLATE_NAMES:
         raise ValueError(f"unknown template {name!r}; expected one of {', '.join(TEMPLATE_NAMES)}")
     filename = f"{name}.txt"
+    folder = "" if language == "en" or language not in LANGUAGES else f"{language}/"
     if templates_dir is not None:
         templates_dir = Path(templates_dir)
         if not templates_dir.is_dir():
             raise ConfigError(f"{templates_dir}: templates folder not found")
-        path = templates_dir / filename
-        if path.exists() or path.is_symlink():
-            try:
-                text = path.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as e:
-                raise ConfigError(f"{path}: cannot read template: {e}") from None
-            return parse_template(name, text, str(path))
-    default = resources.files("daemon") / "templates" / filename
-    return parse_template(name, default.read_text(encoding="utf-8"), f"default {filename}")
+        for path in (templates_dir / language / filename, templates_dir / filename):
+            if path.exists() or path.is_symlink():
+                try:
+                    text = path.read_text(encoding="utf-8-sig")
+                except (OSError, UnicodeDecodeError) as e:
+                    raise ConfigError(f"{path}: cannot read template: {e}") from None
+                return parse_template(name, text, str(path))
+    default = resources.files("daemon") / "templates" / f"{folder}{filename}"
+    return parse_template(name, default.read_text(encoding="utf-8"), f"default {folder}{filename}")
 
 
 def render_html(body: str) -> str:
