@@ -29,6 +29,9 @@ _WORDS = {
     "de": {"and": "und", "nobody": "zusammen", "open": "ausgeschriebene", "company": "Ihrem Unternehmen"},
     "fr": {"and": "et", "nobody": "Madame, Monsieur", "open": "à pourvoir", "company": "votre entreprise"},
     "es": {"and": "y", "nobody": "equipo de selección", "open": "ofertado", "company": "su empresa"},
+    "nl": {"and": "en", "nobody": "heer, mevrouw", "open": "openstaande", "company": "uw organisatie"},
+    "it": {"and": "e", "nobody": "Responsabile della selezione", "open": "aperta", "company": "la Sua azienda"},
+    "pt": {"and": "e", "nobody": "equipa de recrutamento", "open": "em aberto", "company": "empresa"},
 }
 
 

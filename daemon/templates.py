@@ -104,7 +104,7 @@ def parse_template(name: str, text: str, source: str) -> Template:
 
 
 #: languages with default templates of their own (English is the top folder)
-LANGUAGES = ("en", "de", "fr", "es")
+LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "pt")
 
 
 def load_template(name: str, templates_dir: Path | None, language: str = "en") -> Template:

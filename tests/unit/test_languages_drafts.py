@@ -38,6 +38,15 @@ def interview(title: str, name: str = "Max Mustermann", email: str = "max.muster
     ("Entrevista con Telefónica (Analista de datos)",
      "Gracias por la entrevista del martes, 17 de noviembre de 2026", "Buenos días, Max Mustermann:",
      ["puesto de Analista de datos en Telefónica", "Atentamente"]),
+    ("Sollicitatiegesprek bij Philips (Data-analist)",
+     "Bedankt voor het gesprek op dinsdag 17 november 2026", "Beste Max Mustermann,",
+     ["functie van Data-analist bij Philips", "Met vriendelijke groet"]),
+    ("Colloquio con Luxottica (Sviluppatore Java)",
+     "Grazie per il colloquio di martedì 17 novembre 2026", "Gentile Max Mustermann,",
+     ["posizione di Sviluppatore Java presso Luxottica", "Cordiali saluti"]),
+    ("Entrevista de emprego na Sonae (Analista de dados)",
+     "Agradecimento pela entrevista de terça-feira, 17 de novembro de 2026", "Bom dia, Max Mustermann,",
+     ["vaga de Analista de dados na Sonae", "Com os melhores cumprimentos"]),
     ("Interview with Initech (Product Manager)",
      "Thank you for the interview on Tuesday, November 17", "Dear Max,",
      ["Product Manager position at Initech", "Best regards"]),
@@ -88,6 +97,9 @@ def test_every_template_renders_in_every_language_with_hostile_names(lang, name)
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_draft_without_a_known_name_still_greets_in_its_language(lang):
     titles = {"en": "Interview with Initech (Product Manager)",
+              "nl": "Sollicitatiegesprek bij Philips (Data-analist)",
+              "it": "Colloquio con Luxottica (Sviluppatore Java)",
+              "pt": "Entrevista de emprego na Sonae (Analista de dados)",
               "de": "Vorstellungsgespräch bei Siemens AG (Softwareentwickler)",
               "fr": "Entretien avec Capgemini (Développeur Java)",
               "es": "Entrevista con Telefónica (Analista de datos)"}
@@ -96,4 +108,5 @@ def test_a_draft_without_a_known_name_still_greets_in_its_language(lang):
     draft = Composer.load(ME, None).draft("status_check_email", "k", iv, iv.interviewers, iv.end)
     first = draft.text.splitlines()[0]
     assert first in ("Dear Hiring team,", "Guten Tag zusammen,", "Bonjour Madame, Monsieur,",
-                     "Buenos días, equipo de selección:")
+                     "Buenos días, equipo de selección:", "Beste heer, mevrouw,",
+                     "Gentile Responsabile della selezione,", "Bom dia, equipa de recrutamento,")
