@@ -34,13 +34,6 @@ def local_zone() -> str:
     return next((c for c in candidates if c in names), "UTC")
 
 
-def _workday_before(day: date, n: int) -> date:
-    while n:
-        day -= timedelta(days=1)
-        n -= day.weekday() < 5
-    return day
-
-
 def _event(uid: str, title: str, start: datetime, minutes: int, *, organizer: str = "",
            attendees: tuple[tuple[str, str, str], ...] = (), description: str = "",
            status: str = "") -> str:
@@ -77,8 +70,10 @@ def build_sample(root: Path, now: datetime, tz_name: str) -> Path:
         return datetime(day.year, day.month, day.day, hour, tzinfo=tz)
 
     me = ("Alex Morgan", ME, "ACCEPTED")
-    screen = at(_workday_before(today, 4), 14)
-    onsite = at(_workday_before(today, 1), 10)
+    # the happy path first: both interviews recent enough for their
+    # thank-yous (three days), the screen's status check withdrawn by a reply
+    screen = at(today - timedelta(days=2), 14)
+    onsite = at(today - timedelta(days=1), 10)
     events = {
         "acme-screen": _event(
             "demo-acme-screen@example.org", "Phone Screen - Acme Corp (Senior Backend Engineer)", screen, 45,
@@ -119,9 +114,6 @@ country = "US"
 
 [state]
 path = "state.sqlite3"
-
-[policy.handwritten_note]
-enabled = true
 
 [[calendars]]
 name = "demo calendar"

@@ -138,6 +138,12 @@ def test_demo_runs_from_the_installed_command(tmp_path):
     assert "Follow-up events" in result.stdout and "Draft emails" in result.stdout
     assert list((tmp_path / "d" / "calendar").glob("followup-*.ics"))
     assert list((tmp_path / "d" / "Mail" / "Drafts" / "cur").iterdir())
+    # the happy path first: thank-yous written, a call placed, a status check
+    # withdrawn by a reply; nothing expired
+    first = result.stdout.split("\n\n  ", 2)[1]
+    assert "thank-you email to jane.doe@acme.example: due" in first
+    assert "follow-up call: due" in first and "replied on" in first
+    assert "expired" not in result.stdout
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared ics-wild corpus is not beside this checkout")
