@@ -29,7 +29,7 @@ from .durations import parse_duration, parse_time_of_day
 from .files import read_regular
 from .errors import ConfigError
 from .settings import (
-    AccountConfig, Detection, FollowUpCallPolicy, HandwrittenNotePolicy, Me,
+    AccountConfig, Detection, FollowUpCallPolicy, HandwrittenNotePolicy, Me, Notifications,
     Policy, Scan, Settings, StatusCheckPolicy, ThankYouPolicy,
 )
 
@@ -192,6 +192,7 @@ _BUSINESS_DAY = _whole(1, 30)
 #: settings dataclass (the TOML key ``time`` is the field ``at``).
 SECTIONS: dict[str, tuple[type, dict[str, Convert]]] = {
     "scan": (Scan, {"interval": _POSITIVE, "lookback": _duration(), "lookahead": _duration()}),
+    "notifications": (Notifications, {"enabled": _boolean}),
     "policy.thank_you": (ThankYouPolicy, {
         "enabled": _boolean, "delay": _duration(), "expire_after": _POSITIVE,
     }),
@@ -223,7 +224,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "detection": DETECTION_KEYS,
     **ACCOUNT_KEYS,
 }
-_TOP = ("me", "state", "templates", "scan", "policy", "detection", "calendars", "mailboxes")
+_TOP = ("me", "state", "templates", "scan", "notifications", "policy", "detection", "calendars", "mailboxes")
 _POLICIES = ("thank_you", "handwritten_note", "follow_up_call", "status_check")
 
 _EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+")
@@ -332,6 +333,7 @@ class _Reader:
         state_path = self.state(self.table(data, "state", "state"))
         templates_dir = self.templates(self.table(data, "templates", "templates"))
         scan = self.section(data, "scan")
+        notifications = self.section(data, "notifications")
         policy = self.policy(self.table(data, "policy", "policy"))
         detection = self.detection(self.table(data, "detection", "detection"))
         calendars = self.accounts(data, "calendars", registry.calendar_class)
@@ -343,7 +345,7 @@ class _Reader:
             raise ConfigError(self.problems)
         return Settings(
             me=me, state_path=state_path, templates_dir=templates_dir,
-            templates_language=self.templates_language, scan=scan,
+            templates_language=self.templates_language, scan=scan, notifications=notifications,
             policy=policy, detection=detection,
             calendars=tuple(account for _, account in calendars),
             mailboxes=tuple(account for _, account in mailboxes), source=self.source,

@@ -27,6 +27,7 @@ from .keys import content_hash, interview_id
 from .answers import Judge as AnswerJudge
 from .answers import first_answer
 from .model import CalendarEvent, Problem, Reply, ReplySearch
+from .notify import Notifier, summary
 from .planner import Plan, PlanInput, Record
 from .report import LABELS
 from .settings import AccountConfig, Settings
@@ -97,6 +98,7 @@ class Engine:
         self._verdicts_before: dict[tuple[str, CalendarEvent], Interview | Ignored | None] = {}
         self._verdicts_now: dict[tuple[str, CalendarEvent], Interview | Ignored | None] = {}
         self.days = BusinessDays.for_country(settings.me.country, settings.me.subdivision)
+        self.notifier = Notifier(settings.notifications.enabled)
         self.composer = Composer.load(settings.me, settings.templates_dir, settings.templates_language)
         self.state = State(settings.state_path)
         self.key_names = self._follow_renames()
@@ -379,7 +381,16 @@ class Engine:
                 self.state.put(rec, inp.now)
                 log.info("%s: took back follow-up %s already in the calendar", name, item.key[:12])
 
-    def _remember_processes(self, report: PassReport) -> None:
+    def _tell(self, report: PassReport, names: dict[str, str]) -> None:
+        """One desktop notification for what this pass wrote."""
+        written = [(LABELS[a.record.kind], ", ".join(x for x in (a.record.recipient, names.get(a.record.process, ""))
+                                                     if x) or a.record.process)
+                   for a in report.applied.done if a.op in ("create_draft", "create_event")]
+        said = summary(written)
+        if said is not None:
+            self.notifier.tell(*said)
+
+    def _remember_processes(self, report: PassReport) -> dict[str, str]:
         """The company and position of each hiring process as the invitation
         writes them, for ``followup status`` (written only when changed)."""
         names = dict(json.loads(self.state.meta("process_names") or "{}"))
@@ -391,6 +402,7 @@ class Engine:
         text = json.dumps(names, ensure_ascii=False, sort_keys=True)
         if self.state.meta("process_names") != text:
             self.state.set_meta("process_names", text)
+        return names
 
     def _remember_maybes(self, report: PassReport) -> None:
         """Keep the events detection is unsure about for ``followup status``
@@ -467,7 +479,7 @@ class Engine:
                     f"{action.record.due.astimezone(self.tz):%Y-%m-%d %H:%M}: {message}"))
                 self._health(action.record.target, "error", report.account_errors[action.record.target], now)
             self._remember_maybes(report)
-            self._remember_processes(report)
+            self._tell(report, self._remember_processes(report))
         for name in [*self.calendars, *self.mailboxes]:
             if name not in report.account_errors:
                 self.holds.pop(name, None)

@@ -35,6 +35,11 @@ class Me:
 
 
 @dataclass(frozen=True)
+class Notifications:
+    enabled: bool = True  # a desktop notification when drafts or calls are written
+
+
+@dataclass(frozen=True)
 class Scan:
     interval: timedelta = timedelta(minutes=5)
     lookback: timedelta = timedelta(days=30)
@@ -130,6 +135,7 @@ class Settings:
     templates_dir: Path | None = None
     templates_language: str = "auto"  # "auto": the interview's language
     scan: Scan = Scan()
+    notifications: Notifications = Notifications()
     policy: Policy = Policy()
     detection: Detection = Detection()
     calendars: tuple[AccountConfig, ...] = ()
