@@ -111,17 +111,9 @@ def drafts_folder(folders: Sequence[Folder], configured: str | None, account: st
     marked = with_flag(folders, DRAFTS_FLAG)
     if marked is not None:
         return marked.name
-    ranked = []
-    for folder in folders:
-        if not folder.selectable:
-            continue
-        leaf = folder.leaf.casefold()
-        for rank, candidate in enumerate(DRAFT_NAMES):
-            if leaf == candidate.casefold() and (
-                    not folder.parent or folder.parent.casefold() in _DRAFT_PARENTS):
-                ranked.append((rank, len(folder.name), folder.name))
-    if ranked:
-        return min(ranked)[2]
+    named = _by_usual_name(folders, DRAFT_NAMES)
+    if named is not None:
+        return named
     raise ConnectorError(
         f"{account}: no Drafts folder found (none is marked \\Drafts and none has a usual name); "
         f"set 'drafts' to one of: {names(folders)}")
@@ -155,14 +147,19 @@ def sent_folder(folders: Sequence[Folder]) -> str | None:
     """The folder sent mail is kept in: the one marked ``\\Sent``, else one
     with a usual name; None when there is none."""
     marked = with_flag(folders, SENT_FLAG)
-    if marked is not None:
-        return marked.name
+    return marked.name if marked is not None else _by_usual_name(folders, SENT_NAMES)
+
+
+def _by_usual_name(folders: Sequence[Folder], usual: Sequence[str]) -> str | None:
+    """The selectable folder with the first of the ``usual`` names, at the
+    top or under INBOX or [Gmail] (the shortest path of equals)."""
     ranked = []
     for folder in folders:
         if not folder.selectable:
             continue
-        for rank, candidate in enumerate(SENT_NAMES):
-            if folder.leaf.casefold() == candidate.casefold() and (
+        leaf = folder.leaf.casefold()
+        for rank, candidate in enumerate(usual):
+            if leaf == candidate.casefold() and (
                     not folder.parent or folder.parent.casefold() in _DRAFT_PARENTS):
                 ranked.append((rank, len(folder.name), folder.name))
     return min(ranked)[2] if ranked else None

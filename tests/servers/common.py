@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import shutil
 import socket
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -21,3 +26,81 @@ def require_or_skip(name: str, hint: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{name} is required in CI: {hint}", pytrace=False)
     pytest.skip(f"{name} not available: {hint}")
+
+
+class HttpServerProcess:
+    """A throw-away HTTP server process on a free loopback port, its files
+    and log under ``root``. Subclasses say how to run it (``command``, after
+    ``prepare`` wrote what it needs for ``self.port``) and how to tell it
+    answers (``probe``)."""
+
+    name = "server"
+    start_timeout = 20.0
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.log_file = root / f"{self.name.lower()}.log"
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    def prepare(self) -> None:
+        """Write what the server needs before it starts on ``self.port``."""
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def probe(self, conn: http.client.HTTPConnection) -> bool:
+        """One request: True when the server is ready (OSError: not yet)."""
+        conn.request("OPTIONS", "/")
+        conn.getresponse().read()
+        return True
+
+    def start(self) -> None:
+        """Start the server and wait until it answers; ``RuntimeError`` with
+        a one-line reason when it does not."""
+        for _ in range(3):  # the free port may be taken before the server binds it
+            self.port = free_port()
+            self.prepare()
+            with open(self.log_file, "ab") as log:
+                self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log,
+                                                stderr=subprocess.STDOUT)
+            if self._wait_ready():
+                return
+            self.stop()
+        tail = self.log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"{self.name} did not start: {tail[0][:200]}")
+
+    def _wait_ready(self) -> bool:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                try:
+                    if self.probe(conn):
+                        return True
+                finally:
+                    conn.close()
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"

@@ -20,11 +20,9 @@ import itertools
 import secrets
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,7 +30,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urljoin
 
-from .common import free_port, require_or_skip
+from .common import HttpServerProcess, free_port, require_or_skip
 
 ORGANIZER = "organizer"
 START_TIMEOUT = 20.0
@@ -60,19 +58,19 @@ permissions: rw
 """
 
 
-class Radicale:
+class Radicale(HttpServerProcess):
     """One Radicale process on 127.0.0.1 with throw-away storage."""
+
+    name = "Radicale"
+    start_timeout = START_TIMEOUT
 
     _shared: ClassVar[Radicale | None] = None
     _failure: ClassVar[str | None] = None
     _users = itertools.count(1)
 
     def __init__(self, root: Path):
-        self.root = root
+        super().__init__(root)
         self.users_file = root / "users"
-        self.log_file = root / "radicale.log"
-        self.port = 0
-        self.process: subprocess.Popen | None = None
         self.passwords: dict[str, str] = {}
         self.add_user(ORGANIZER)
 
@@ -104,22 +102,12 @@ class Radicale:
 
     # -- process ---------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the server and wait until it answers; ``RuntimeError`` with
-        a one-line reason when it does not."""
+    def prepare(self) -> None:
         (self.root / "rights").write_text(_RIGHTS)
-        for _ in range(3):  # the free port may be taken before Radicale binds it
-            self.port = free_port()
-            (self.root / "config").write_text(self._config())
-            with open(self.log_file, "ab") as log:
-                self.process = subprocess.Popen(
-                    [sys.executable, "-m", "radicale", "-C", str(self.root / "config")],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-            if self._wait_ready():
-                return
-            self.stop()
-        tail = self.log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"Radicale did not start: {tail[0][:200]}")
+        (self.root / "config").write_text(self._config())
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "radicale", "-C", str(self.root / "config")]
 
     def _config(self) -> str:
         return f"""\
@@ -147,40 +135,7 @@ level = warning
 mask_passwords = True
 """
 
-    def _wait_ready(self) -> bool:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("OPTIONS", "/")
-                conn.getresponse().read()
-                conn.close()
-                return True
-            except OSError:
-                time.sleep(0.05)
-        return False
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-
     # -- users and calendars ---------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
 
     def add_user(self, name: str, password: str | None = None) -> str:
         """Add a login (the server reads the file at every login); returns

@@ -14,16 +14,14 @@ import atexit
 import http.client
 import itertools
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urljoin
 
-from .common import free_port, require_or_skip
+from .common import HttpServerProcess, require_or_skip
 
 START_TIMEOUT = 20.0
 PRINCIPAL = "user"
@@ -37,18 +35,18 @@ def _command() -> list[str] | None:
     return [found] if found else None
 
 
-class Xandikos:
+class Xandikos(HttpServerProcess):
     """One Xandikos process on 127.0.0.1 with throw-away storage."""
+
+    name = "Xandikos"
+    start_timeout = START_TIMEOUT
 
     _shared: ClassVar[Xandikos | None] = None
     _failure: ClassVar[str | None] = None
     _names = itertools.count(1)
 
     def __init__(self, root: Path):
-        self.root = root
-        self.log_file = root / "xandikos.log"
-        self.port = 0
-        self.process: subprocess.Popen | None = None
+        super().__init__(root)
         self.passwords = {PRINCIPAL: "any"}
 
     @classmethod
@@ -56,14 +54,13 @@ class Xandikos:
         """The session's server, started on first use; fails in CI and is
         skipped elsewhere when it cannot start."""
         if cls._shared is None and cls._failure is None:
-            command = _command()
-            if command is None:
+            if _command() is None:
                 cls._failure = "pip install xandikos (the 'test' extra)"
             else:
                 root = Path(tempfile.mkdtemp(prefix="followup-xandikos-"))
                 server = cls(root)
                 try:
-                    server.start(command)
+                    server.start()
                 except RuntimeError as exc:
                     shutil.rmtree(root, ignore_errors=True)
                     cls._failure = str(exc)
@@ -74,55 +71,13 @@ class Xandikos:
             require_or_skip("Xandikos", cls._failure or "it could not be started")
         return cls._shared
 
-    def start(self, command: list[str]) -> None:
-        for _ in range(3):  # the free port may be taken before Xandikos binds it
-            self.port = free_port()
-            with open(self.log_file, "ab") as log:
-                self.process = subprocess.Popen(
-                    [*command, "serve", "-d", str(self.root / "data"), "--defaults",
-                     "--no-detect-systemd", "-l", "127.0.0.1", "-p", str(self.port),
-                     "--state-dir", str(self.root / "state")],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-            if self._wait_ready():
-                return
-            self.stop()
-        tail = self.log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"Xandikos did not start: {tail[0][:200]}")
+    def command(self) -> list[str]:
+        return [*_command(), "serve", "-d", str(self.root / "data"), "--defaults", "--no-detect-systemd",
+                "-l", "127.0.0.1", "-p", str(self.port), "--state-dir", str(self.root / "state")]
 
-    def _wait_ready(self) -> bool:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("PROPFIND", f"/{PRINCIPAL}/", headers={"Depth": "0"})
-                status = conn.getresponse().status
-                conn.close()
-                if status == 207:
-                    return True
-            except OSError:
-                pass
-            time.sleep(0.1)
-        return False
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+    def probe(self, conn: http.client.HTTPConnection) -> bool:
+        conn.request("PROPFIND", f"/{PRINCIPAL}/", headers={"Depth": "0"})
+        return conn.getresponse().status == 207
 
     def new_user(self) -> tuple[str, str]:
         return PRINCIPAL, self.passwords[PRINCIPAL]
