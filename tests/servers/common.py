@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +38,34 @@ class HttpServerProcess:
 
     name = "server"
     start_timeout = 20.0
+    _shared = None  # the session's server, per subclass
+    _failure: str | None = None  # why it could not start
+
+    @classmethod
+    def missing(cls) -> str | None:
+        """What to install when the server is not there, else None."""
+        return None
+
+    @classmethod
+    def shared(cls):
+        """The session's server, started on first use. When it cannot start,
+        the test fails in CI and is skipped elsewhere."""
+        if cls._shared is None and cls._failure is None:
+            cls._failure = cls.missing()
+            if cls._failure is None:
+                root = Path(tempfile.mkdtemp(prefix=f"followup-{cls.name.lower()}-"))
+                server = cls(root)
+                try:
+                    server.start()
+                except RuntimeError as exc:
+                    shutil.rmtree(root, ignore_errors=True)
+                    cls._failure = str(exc)
+                else:
+                    cls._shared = server
+                    atexit.register(server.close)
+        if cls._shared is None:
+            require_or_skip(cls.name, cls._failure or "it could not be started")
+        return cls._shared
 
     def __init__(self, root: Path):
         self.root = root

@@ -14,14 +14,11 @@ requests that pass and can play a server that is gone or failing.
 
 from __future__ import annotations
 
-import atexit
 import http.client
 import itertools
 import secrets
-import shutil
 import socket
 import sys
-import tempfile
 import threading
 import uuid
 from dataclasses import dataclass
@@ -30,7 +27,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urljoin
 
-from .common import HttpServerProcess, free_port, require_or_skip
+from .common import HttpServerProcess, free_port
 
 ORGANIZER = "organizer"
 START_TIMEOUT = 20.0
@@ -77,28 +74,12 @@ class Radicale(HttpServerProcess):
     # -- the one server of the session ----------------------------------------
 
     @classmethod
-    def shared(cls) -> Radicale:
-        """The session's server, started on first use. When it cannot start,
-        the test fails in CI and is skipped elsewhere."""
-        if cls._shared is None and cls._failure is None:
-            try:
-                import radicale  # noqa: F401 - only to know it is installed
-            except ImportError:
-                cls._failure = "pip install radicale (the 'test' extra)"
-            else:
-                root = Path(tempfile.mkdtemp(prefix="followup-radicale-"))
-                server = cls(root)
-                try:
-                    server.start()
-                except RuntimeError as exc:
-                    shutil.rmtree(root, ignore_errors=True)
-                    cls._failure = str(exc)
-                else:
-                    cls._shared = server
-                    atexit.register(server.close)
-        if cls._shared is None:
-            require_or_skip("Radicale", cls._failure or "it could not be started")
-        return cls._shared
+    def missing(cls) -> str | None:
+        try:
+            import radicale  # noqa: F401 - only to know it is installed
+        except ImportError:
+            return "pip install radicale (the 'test' extra)"
+        return None
 
     # -- process ---------------------------------------------------------------
 

@@ -10,18 +10,16 @@ test makes calendars of its own, with names of their own.
 
 from __future__ import annotations
 
-import atexit
 import http.client
 import itertools
 import shutil
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urljoin
 
-from .common import HttpServerProcess, require_or_skip
+from .common import HttpServerProcess
 
 START_TIMEOUT = 20.0
 PRINCIPAL = "user"
@@ -50,26 +48,8 @@ class Xandikos(HttpServerProcess):
         self.passwords = {PRINCIPAL: "any"}
 
     @classmethod
-    def shared(cls) -> Xandikos:
-        """The session's server, started on first use; fails in CI and is
-        skipped elsewhere when it cannot start."""
-        if cls._shared is None and cls._failure is None:
-            if _command() is None:
-                cls._failure = "pip install xandikos (the 'test' extra)"
-            else:
-                root = Path(tempfile.mkdtemp(prefix="followup-xandikos-"))
-                server = cls(root)
-                try:
-                    server.start()
-                except RuntimeError as exc:
-                    shutil.rmtree(root, ignore_errors=True)
-                    cls._failure = str(exc)
-                else:
-                    cls._shared = server
-                    atexit.register(server.close)
-        if cls._shared is None:
-            require_or_skip("Xandikos", cls._failure or "it could not be started")
-        return cls._shared
+    def missing(cls) -> str | None:
+        return None if _command() else "pip install xandikos (the 'test' extra)"
 
     def command(self) -> list[str]:
         return [*_command(), "serve", "-d", str(self.root / "data"), "--defaults", "--no-detect-systemd",
