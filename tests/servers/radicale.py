@@ -24,7 +24,6 @@ import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 from urllib.parse import urljoin
 
 from .common import HttpServerProcess, free_port
@@ -61,8 +60,6 @@ class Radicale(HttpServerProcess):
     name = "Radicale"
     start_timeout = START_TIMEOUT
 
-    _shared: ClassVar[Radicale | None] = None
-    _failure: ClassVar[str | None] = None
     _users = itertools.count(1)
 
     def __init__(self, root: Path):

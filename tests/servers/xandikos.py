@@ -16,7 +16,6 @@ import shutil
 import sys
 import uuid
 from pathlib import Path
-from typing import ClassVar
 from urllib.parse import urljoin
 
 from .common import HttpServerProcess
@@ -39,8 +38,6 @@ class Xandikos(HttpServerProcess):
     name = "Xandikos"
     start_timeout = START_TIMEOUT
 
-    _shared: ClassVar[Xandikos | None] = None
-    _failure: ClassVar[str | None] = None
     _names = itertools.count(1)
 
     def __init__(self, root: Path):
