@@ -114,20 +114,22 @@ class Engine:
         self._build()
 
     def _follow_renames(self) -> dict[str, str]:
-        """Accounts renamed in the config keep their follow-ups; accounts
-        gone from it are reported once in ``status``, their items left as
-        they are."""
-        accounts = [*self.settings.calendars, *self.settings.mailboxes]
+        """Accounts renamed in the config keep their follow-ups (see
+        ``State.follow_renames``); returns the names keys are made with."""
         for old, new in self.state.follow_renames({a.name: a.identity for a in self.settings.calendars},
                                                   {a.name: a.identity for a in self.settings.mailboxes}):
             log.info("%s: renamed from %s in the config; its follow-ups go with it", new, old)
-        now = datetime.now(timezone.utc)
-        for name, count in sorted(self.state.stray_accounts(a.name for a in accounts).items()):
+        return self.state.key_names()
+
+    def _strays(self, now: datetime) -> None:
+        """Accounts gone from the config are reported once in ``status``;
+        what was written there is left as it is."""
+        configured = [a.name for a in (*self.settings.calendars, *self.settings.mailboxes)]
+        for name, count in sorted(self.state.stray_accounts(configured).items()):
             message = (f"no longer in the config; its {count} follow-up(s) are left as they are. "
                        "Put it back (under the old name or with the same settings) to go on with them")
             if self.state.accounts().get(name, ("",))[0] != "gone":
-                self.state.set_account(name, "gone", message, now)
-        return self.state.key_names()
+                self._health(name, "gone", message, now)
 
     def _build(self) -> None:
         ctx = connector_context(self.settings)
@@ -393,7 +395,10 @@ class Engine:
     def _remember_processes(self, report: PassReport) -> dict[str, str]:
         """The company and position of each hiring process as the invitation
         writes them, for ``followup status`` (written only when changed)."""
-        names = dict(json.loads(self.state.meta("process_names") or "{}"))
+        try:
+            names = dict(json.loads(self.state.meta("process_names") or "{}"))
+        except (ValueError, TypeError):  # damaged: made again from this pass
+            names = {}
         for iv in report.interviews:  # sorted by start: the latest round's words win
             process = report.plan.processes.get(interview_id(iv.calendar, iv.uid, iv.event.recurrence_id))
             if process:
@@ -444,6 +449,7 @@ class Engine:
         (stopping between two actions once ``should_stop()`` is true)."""
         report = PassReport(now=now, plan=Plan(), interviews=[], ignored=[])
         self.applying = apply
+        self._strays(now)
         self._read_verdicts()
         # the verdicts of the last pass, for the events still the same; only
         # this pass's are kept, so the memory follows the calendar
