@@ -123,7 +123,7 @@ def test_a_state_database_locked_by_another_program_is_waited_out(world, monkeyp
 
     runner.make_engine = make_engine
     assert runner.run() == 0
-    assert "database is locked" in caplog.text and "it is tried again" in caplog.text
+    assert "database is locked" in caplog.text and "next try in 30 seconds" in caplog.text
     assert len(world.drafts_list()) == 1 and len(world.own_events()) == 1
 
 
