@@ -156,7 +156,7 @@ class ImapMailbox(PasswordAccount, Mailbox):
         return self._search_drafts(client, key, message_id)[0]
 
     def _search_drafts(self, client: IMAPClient, key: str,
-                message_id: str | None) -> tuple[_Found | None, bool]:
+                       message_id: str | None) -> tuple[_Found | None, bool]:
         """``_locate``, and whether a live message without the marker holds
         ``message_id`` (one SEARCH finds both)."""
         uids = client.search(query.draft_criteria(key, message_id))
