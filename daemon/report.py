@@ -135,6 +135,40 @@ def _row(*parts: str) -> str:
     return "  " + "  ".join(p for p in parts if p)
 
 
+def _pipeline(records: list[Record], names: dict[str, str], tz: ZoneInfo, now: datetime) -> list[str]:
+    """One line per hiring process, newest first: its rounds, the last
+    thing written, whether the company answered, and the next step."""
+    by_process: dict[str, list[Record]] = {}
+    for r in records:
+        by_process.setdefault(r.process, []).append(r)
+    rows = []
+    for process, recs in by_process.items():
+        rounds = len({r.interview for r in recs})
+        done = [r for r in recs if r.state == "done" and r.due <= now]
+        placed = [r for r in recs if r.state == "done" and r.due > now]  # a call in the calendar
+        coming = [r for r in recs if r.state in ("planned", "pending")]
+        answered = any(r.cause == "reply" for r in recs)
+        parts = [f"{rounds} round{'s' if rounds != 1 else ''}"]
+        if done:
+            last = max(done, key=lambda r: r.due)
+            parts.append(f"last: {LABELS[last.kind]} {when(last.due, tz)}")
+        for r in sorted(placed, key=lambda r: r.due)[:1]:
+            parts.append(f"{LABELS[r.kind]} in your calendar for {when(r.due, tz)}")
+        if answered:
+            parts.append("the company answered")
+        if coming:
+            step = min(coming, key=lambda r: r.due)
+            parts.append(f"next: {LABELS[step.kind]} {'now' if step.due <= now else when(step.due, tz)}")
+        elif not answered:
+            parts.append("nothing more planned")
+        newest = max(r.due for r in recs)
+        rows.append((newest, f"  {_safe(names.get(process) or process, 60)}: {' · '.join(parts)}"))
+    if not rows:
+        return []
+    rows.sort(key=lambda row: row[0], reverse=True)
+    return ["", f"Hiring processes ({len(rows)}):", *(line for _, line in rows[:30])]
+
+
 def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: datetime,
                 daemon: str = "", maybe: list[dict] | None = None,
                 verdicts: dict[str, dict[str, datetime]] | None = None,
@@ -153,6 +187,7 @@ def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: da
         good = f", last good pass {when(last_ok, tz)}" if last_ok and status != "ok" else ""
         moment = f"last pass {when(last_ok, tz)}" if status == "ok" and last_ok else f"since {when(since, tz)}"
         lines.append(f"  {_safe(name, 60)}: {status}, {moment}{good}" + (f": {_safe(message, 400)}" if message else ""))
+    lines += _pipeline(records, names, tz, now)
     upcoming = [r for r in records if r.state in ("planned", "pending")]
     lines += ["", f"Upcoming follow-ups ({len(upcoming)}):"]
     for r in upcoming:

@@ -535,3 +535,18 @@ def test_an_unreadable_inbox_shows_in_status_while_the_status_check_waits(world,
     (line,) = [x for x in out.splitlines() if x.strip().startswith("mail:")]
     assert "error" in line and "cannot search for replies: Permission denied" in line
     assert len(world.drafts_list()) == 1  # no status check while an answer may be there
+
+
+def test_status_shows_each_hiring_process_at_a_glance(world, capsys):
+    acme(world)
+    assert world.once(START + timedelta(hours=2, minutes=5)) == 0
+    status = status_of(world, capsys)
+    (line,) = [x for x in status.splitlines() if x.startswith("  Acme Corp / Backend Engineer:")]
+    # (status compares with the real clock: these 2026 follow-ups are all past now)
+    assert line.startswith("  Acme Corp / Backend Engineer: 1 round · last: ")
+    assert "the company answered" not in line
+    reply(world, "answer", "Jane Doe <jane@acme.example>", START + timedelta(days=2))
+    assert world.once(START + timedelta(days=3)) == 0
+    (line,) = [x for x in status_of(world, capsys).splitlines()
+               if x.startswith("  Acme Corp / Backend Engineer:")]
+    assert "the company answered" in line
