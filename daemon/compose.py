@@ -1,8 +1,8 @@
 """Turns a planned follow-up into the exact event or draft to write.
 
-Pure once the templates are loaded: the same interview and due time always
-give byte-identical content, which is what lets a retry recognise its own
-earlier write.
+Pure once the templates are loaded: the same interview and moment always
+give byte-identical content. A draft is dated with the moment it is
+written; a retry recognises its own earlier write by the key, not by bytes.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def _date(moment: datetime, lang: str) -> str:
     from babel.dates import format_date
 
     return format_date(moment.date(), format="full", locale=lang)
+
+
 # words before a name that are not the first name
 _HONORIFICS = frozenset({"dr", "dr.", "prof", "prof.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "mx", "mx.",
                          "herr", "frau", "m.", "mme", "mme.", "sr.", "sra.", "dott.", "dott.ssa"})
@@ -61,7 +63,7 @@ def first_name(name: str) -> str:
 
 
 def looks_like_name(text: str) -> bool:
-    """A display name that is a person's, not an address or a team."""
+    """A display name fit to greet: not an email address put in its place."""
     return "@" not in text
 
 
