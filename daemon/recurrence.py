@@ -16,7 +16,6 @@ ends at the year 9999 on its own).
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 import time
@@ -32,9 +31,6 @@ MAX_IN_WINDOW = 1_000
 #: work for one series, and for all the series of one file
 SERIES_SECONDS = 1.0
 FILE_SECONDS = 10.0
-
-_FREQ_WORDS = {"SECONDLY": "second", "MINUTELY": "minute", "HOURLY": "hour", "DAILY": "day",
-               "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
 
 
 class _TooSlow(Exception):
@@ -60,18 +56,6 @@ def rule_texts(component) -> list[str]:
         except Exception:  # noqa: BLE001 - an unreadable rule is the library's to report
             continue
     return out
-
-
-def frequency(component) -> str:
-    """How often a series repeats, in words ("every 1 minute"), or ""."""
-    for text in rule_texts(component):
-        found = re.search(r"FREQ=([A-Z]+)", text, re.IGNORECASE)
-        if found and found.group(1).upper() in _FREQ_WORDS:
-            interval = re.search(r"INTERVAL=(\d+)", text, re.IGNORECASE)
-            n = int(interval.group(1)) if interval else 1
-            unit = _FREQ_WORDS[found.group(1).upper()]
-            return f"every {n} {unit}{'s' if n != 1 else ''}"
-    return ""
 
 
 class Limits:
