@@ -550,3 +550,20 @@ def test_status_shows_each_hiring_process_at_a_glance(world, capsys):
     (line,) = [x for x in status_of(world, capsys).splitlines()
                if x.startswith("  Acme Corp / Backend Engineer:")]
     assert "the company answered" in line
+
+
+def test_after_state_loss_a_moved_call_is_taken_back_as_the_users(world):
+    """Adoption is what keeps this: without it the call is recorded as the
+    daemon's, and the next move of the interview moves the user's call too."""
+    acme(world)
+    assert world.once(START + timedelta(hours=2)) == 0
+    (call,) = world.own_events()
+    moved = call.read_bytes().replace(b"DTSTART:20261123T150000Z", b"DTSTART:20261124T170000Z").replace(
+        b"DTEND:20261123T151500Z", b"DTEND:20261124T171500Z")
+    call.write_bytes(moved)
+    for path in world.root.glob("state.sqlite3*"):
+        path.unlink()
+    assert world.once(START + timedelta(hours=3)) == 0
+    acme(world, start=START + timedelta(days=1))  # then the interview is rescheduled
+    assert world.once(START + timedelta(days=1, hours=3)) == 0
+    assert call.read_bytes() == moved
