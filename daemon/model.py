@@ -137,7 +137,8 @@ class StoredItem:
     ``ref`` is the provider's reference (file name, href, id); ``etag``
     changes whenever anybody changes the item, so the core can tell a user
     edit from its own write. ``start``, ``end`` and ``title`` are set for
-    calendar events.
+    calendar events. ``link`` is a web address that opens the item, where
+    the provider offers one (Gmail, Outlook on the web), else "".
     """
 
     key: str
@@ -146,6 +147,7 @@ class StoredItem:
     start: datetime | None = None
     end: datetime | None = None
     title: str = ""
+    link: str = ""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 from daemon.connector import Context, Mailbox, Option
 from daemon.errors import ConfigError, Conflict, TransientError
@@ -90,6 +91,15 @@ class GmailMailbox(GoogleAccount, Mailbox):
             if not isinstance(data.get(name), dict):
                 data[name] = {}
         return data
+
+    def _address(self, data: dict[str, Any]) -> str | None:
+        """The account's address, for links that open the right account (read
+        from the profile once, then kept in the state file)."""
+        if not data.get("address"):
+            profile = self._call(self._api("users").getProfile(userId="me"), "read the profile")
+            data["address"] = profile.get("emailAddress")
+            self._save(data)
+        return data.get("address")
 
     def check(self) -> str:
         """One request (the profile): e.g. "Gmail alex@example.org"."""
@@ -159,7 +169,8 @@ class GmailMailbox(GoogleAccount, Mailbox):
             data["drafts"].pop(key, None)
             self._save(data)
             return None
-        return StoredItem(key=key, ref=draft_id, etag=draft["message"]["id"])
+        return StoredItem(key=key, ref=draft_id, etag=draft["message"]["id"],
+                          link=draft_link(draft["message"]["id"], self._address(data)))
 
     def create_draft(self, draft: Draft) -> StoredItem:
         """Create the draft unless it exists; an unanswered create is
@@ -188,7 +199,8 @@ class GmailMailbox(GoogleAccount, Mailbox):
         data["drafts"][draft.key] = created["id"]
         data["pending"].pop(draft.key, None)
         self._save(data)
-        return StoredItem(key=draft.key, ref=created["id"], etag=created["message"]["id"])
+        return StoredItem(key=draft.key, ref=created["id"], etag=created["message"]["id"],
+                          link=draft_link(created["message"]["id"], self._address(data)))
 
     def delete_draft(self, item: StoredItem) -> None:
         """Delete the draft if its message is still the one the daemon
@@ -299,6 +311,7 @@ class GmailMailbox(GoogleAccount, Mailbox):
                 complete = True
                 break
         data["history_id"] = profile.get("historyId")
+        data["address"] = profile.get("emailAddress")  # for links to the right account
         data["covered_since"] = need_ms if complete or oldest is None else max(oldest, need_ms)
 
     def _remember(self, data: dict[str, Any], msg_id: str) -> dict | None:
@@ -334,3 +347,11 @@ def _ms(value: datetime) -> int:
 
 def _from_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, timezone.utc)
+
+
+def draft_link(message_id: str, address: str | None) -> str:
+    """The Gmail web address that opens a draft for editing: the Drafts view
+    with ``compose=`` the draft's message id, in the account ``address``
+    names when it is known (``authuser``), else the first signed-in one."""
+    account = f"?authuser={quote(address, safe='@')}" if address else "u/0/"
+    return f"https://mail.google.com/mail/{account}#drafts?compose={quote(message_id, safe='')}"

@@ -46,7 +46,7 @@ from .graph import NotFound, create_once, etag_header, odata_string
 log = logging.getLogger(__name__)
 
 KEY_HEADER = "x-followup-key"
-DRAFT_SELECT = "id,changeKey,isDraft,internetMessageId,parentFolderId"
+DRAFT_SELECT = "id,changeKey,isDraft,internetMessageId,parentFolderId,webLink"
 REPLY_SELECT = ("id,subject,from,sender,replyTo,receivedDateTime,internetMessageId,"
                 "internetMessageHeaders,isDraft")
 
@@ -133,7 +133,8 @@ class OutlookMailbox(GraphAccount, Mailbox):
         for data in self.graph.pages("me/mailFolders/drafts/messages", params):
             found = key_of(data)
             if found is not None and (key is None or found == key):
-                yield StoredItem(key=found, ref=data["id"], etag=str(data.get("changeKey") or ""))
+                yield StoredItem(key=found, ref=data["id"], etag=str(data.get("changeKey") or ""),
+                                 link=web_link(data))
 
     def find_sent(self, key: str, message_id: str) -> bool:
         """Whether Sent Items holds the draft: by its key property (Outlook
@@ -167,7 +168,8 @@ class OutlookMailbox(GraphAccount, Mailbox):
 
         def post():
             data = self.graph.request("POST", "me/messages", body=body, repeat=False).json()
-            return StoredItem(key=draft.key, ref=data["id"], etag=str(data.get("changeKey") or ""))
+            return StoredItem(key=draft.key, ref=data["id"], etag=str(data.get("changeKey") or ""),
+                              link=web_link(data))
 
         return create_once(self.graph, post, lambda: self.find_draft(draft.key, draft.message_id),
                            f"mailbox {self.name!r}: creating a draft")
@@ -216,3 +218,10 @@ class OutlookMailbox(GraphAccount, Mailbox):
             if item is not None and item.date >= since and wanted(item, search):
                 found.setdefault(item.ref, item)
         return sorted(found.values(), key=lambda r: (r.date, r.ref))
+
+
+def web_link(message: dict) -> str:
+    """The message's ``webLink`` (Graph: "the URL to open the message in
+    Outlook on the web"), when it is an https address; else ""."""
+    link = str(message.get("webLink") or "")
+    return link if link.startswith("https://") else ""

@@ -263,6 +263,11 @@ class GmailHarness(MailboxHarness):
         found = self.fake.draft_ids_by_message_id(message_id)
         return self.fake.draft_raw(found[0]) if found else None
 
+    def link_opens(self, link: str, message_id: str) -> bool:
+        # Gmail's Drafts view, compose= the draft's message id, in the user's account
+        wanted = self.fake.drafts[self._draft_id(message_id)]
+        return link == f"https://mail.google.com/mail/?authuser={self.fake.user}#drafts?compose={wanted}"
+
     def is_marked_draft(self, message_id: str) -> bool:
         draft = self._draft_id(message_id)
         return self.fake.messages[self.fake.drafts[draft]]["labelIds"] == ["DRAFT"]

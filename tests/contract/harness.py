@@ -119,3 +119,9 @@ class MailboxHarness(Harness):
     def user_delete_draft(self, message_id: str) -> None:
         """Delete the draft as the user would."""
         raise NotImplementedError
+
+    def link_opens(self, link: str, message_id: str) -> bool:
+        """Whether ``link`` (``StoredItem.link``) is the provider's web
+        address of the draft with this Message-ID. A provider without a web
+        view gives no link: the default accepts only ""."""
+        return link == ""

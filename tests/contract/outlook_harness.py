@@ -132,6 +132,9 @@ class GraphMailHarness(_GraphHarness, MailboxHarness):
         found = [m for m in self.box.drafts() if m.get("internetMessageId") == message_id]
         return self.box.mime(found[0]) if found else None
 
+    def link_opens(self, link: str, message_id: str) -> bool:
+        return link == self.box.draft_by_message_id(message_id)["webLink"]
+
     def is_marked_draft(self, message_id: str) -> bool:
         return bool(self.box.draft_by_message_id(message_id).get("isDraft"))
 

@@ -82,6 +82,15 @@ def test_find_draft(h, box):
     assert box.find_draft("thank-you:other", "<other@alex.example.org>") is None
 
 
+def test_a_draft_links_to_where_the_provider_opens_it(h, box):
+    d = samples.draft()
+    item = box.create_draft(d)
+    assert h.link_opens(item.link, d.message_id), item.link
+    found = box.find_draft(d.key, d.message_id)
+    assert found is not None and h.link_opens(found.link, d.message_id), found.link
+    assert h.make().create_draft(d).link == item.link  # taken back after a crash: the same link
+
+
 def test_two_drafts_are_kept_apart(h, box):
     a = samples.draft()
     b = samples.draft(key="thank-you:interview-2@acme.example",

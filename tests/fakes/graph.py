@@ -41,7 +41,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -892,6 +892,9 @@ def _create_message(box: FakeMailbox, data: dict):
                "createdDateTime": now, "receivedDateTime": now,
                "from": {"emailAddress": {"name": "", "address": box.address}}}
     message.setdefault("internetMessageId", f"<{uuid.uuid4().hex}@fake.example>")
+    # the shape of the documented example (message resource, webLink)
+    message["webLink"] = ("https://outlook.office365.com/owa/?ItemID=" + quote(message["id"], safe="")
+                          + "&exvsurl=1&viewmodel=ReadMessageItem")
     box.messages[message["id"]] = message
     return 201, _select(_message_json(message), {}), {}
 
