@@ -84,19 +84,21 @@ class Composer:
     one), with the default templates of that language where there are."""
 
     def __init__(self, me: Me, templates: dict[str, Template], templates_dir: Path | None = None,
-                 language: str = "auto"):
+                 language: str = "auto", by_calendar: dict[str, str] | None = None):
         self.me = me
         self.templates = templates  # English, by kind
         self.templates_dir = templates_dir
         self.language = language
+        self.by_calendar = {k: v for k, v in (by_calendar or {}).items() if v != "auto"}
         self._by_language: dict[str, dict[str, Template]] = {"en": templates}
 
     @classmethod
-    def load(cls, me: Me, templates_dir: Path | None, language: str = "auto") -> "Composer":
+    def load(cls, me: Me, templates_dir: Path | None, language: str = "auto",
+             by_calendar: dict[str, str] | None = None) -> "Composer":
         """Reads every template of every language once, so that a bad file
         is a ``ConfigError`` naming it at start, never during a pass."""
         composer = cls(me, {kind: load_template(name, templates_dir) for kind, name in TEMPLATE_FOR.items()},
-                       templates_dir, language)
+                       templates_dir, language, by_calendar)
         for lang in LANGUAGES:
             composer._templates(lang)
         return composer
@@ -108,8 +110,11 @@ class Composer:
         return self._by_language[lang]
 
     def language_of(self, interview: Interview) -> str:
-        """The language the follow-ups of ``interview`` are written in."""
-        lang = self.language if self.language != "auto" else (interview.language or "en")
+        """The language the follow-ups of ``interview`` are written in: its
+        calendar's, else the user's, else the interview's own."""
+        lang = self.by_calendar.get(interview.calendar, self.language)
+        if lang == "auto":
+            lang = interview.language or "en"
         return lang if lang in LANGUAGES else "en"
 
     def _values(self, interview: Interview, to: tuple[Recipient, ...], lang: str) -> dict[str, str]:

@@ -212,7 +212,8 @@ _FIELD_NAMES = {"time": "at"}
 
 ME_KEYS = ("name", "email", "aliases", "timezone", "country", "subdivision", "signature", "address_by")
 DETECTION_KEYS = ("keywords", "extra_keywords", "exclude", "extra_exclude", "languages")
-ACCOUNT_KEYS = {"calendars": ("name", "type", "mailbox"), "mailboxes": ("name", "type")}
+ACCOUNT_KEYS = {"calendars": ("name", "type", "mailbox", "language"), "mailboxes": ("name", "type")}
+OPTIONAL_ACCOUNT_KEYS = ("mailbox", "language")
 
 #: Every key the file may hold, by section (``[[calendars]]``/``[[mailboxes]]``
 #: also take their connector's own keys).
@@ -420,16 +421,19 @@ class _Reader:
                          f"{path / 'state.sqlite3'}")
         return path or default_state_path()
 
+    def language(self, value: object, where: str) -> bool:
+        """Whether ``value`` names a language of the drafts (or "auto")."""
+        from .templates import LANGUAGES
+
+        if value in ("auto", *LANGUAGES):
+            return True
+        self.problem(where, f'must be "auto" or one of {", ".join(LANGUAGES)}, got {_show(value)}')
+        return False
+
     def templates(self, table: dict) -> Path | None:
         self.unknown(table, ("path", "language"), "templates")
-        if "language" in table:
-            from .templates import LANGUAGES
-
-            if table["language"] not in ("auto", *LANGUAGES):
-                self.problem("templates.language", f'must be "auto" or one of {", ".join(LANGUAGES)}, '
-                             f"got {_show(table['language'])}")
-            else:
-                self.templates_language = table["language"]
+        if "language" in table and self.language(table["language"], "templates.language"):
+            self.templates_language = table["language"]
         if "path" not in table:
             return None
         path = self.path(table["path"], "templates.path")
@@ -488,8 +492,12 @@ class _Reader:
         fields = {}
         for key in ACCOUNT_KEYS[kind]:
             if key not in entry:
-                if key != "mailbox":
+                if key not in OPTIONAL_ACCOUNT_KEYS:
                     self.problem(f"{where}.{key}", "required key missing")
+                continue
+            if key == "language":
+                if self.language(entry[key], f"{where}.language"):
+                    fields[key] = entry[key]
                 continue
             try:
                 fields[key] = _string(entry[key])
@@ -505,7 +513,7 @@ class _Reader:
         # With a broken type the options stay unchecked (and the load fails),
         # but the entry still takes part in the name and mailbox checks.
         return AccountConfig(name=fields["name"], type=fields["type"], options=options or {},
-                             mailbox=fields.get("mailbox"))
+                             mailbox=fields.get("mailbox"), language=fields.get("language", "auto"))
 
     def connector_options(self, entry: dict, kind: str, where: str, type_name: str | None,
                           find_class: Callable[[str], type]) -> dict | None:

@@ -113,13 +113,16 @@ class AccountConfig:
     """A ``[[calendars]]`` or ``[[mailboxes]]`` entry.
 
     ``options`` holds the connector's own keys, already checked against the
-    connector's ``options`` table. ``mailbox`` is set for calendars only.
+    connector's ``options`` table. ``mailbox`` and ``language`` (of the
+    follow-ups of its interviews; "auto": each interview's own) are for
+    calendars only.
     """
 
     name: str
     type: str
     options: dict[str, Any] = field(default_factory=dict)
     mailbox: str | None = None
+    language: str = "auto"
 
     @property
     def identity(self) -> str:

@@ -66,6 +66,16 @@ def test_the_language_can_be_fixed_for_every_interview():
     assert draft.subject.startswith("Thank you for the interview on")
 
 
+def test_a_calendar_can_fix_the_language_of_its_interviews():
+    # "Entrevista" alone reads as Spanish; a calendar kept in Portuguese says so
+    iv = interview("Entrevista - Sonae (Analista de dados)")
+    assert Composer.load(ME, None).language_of(iv) == "es"
+    composer = Composer.load(ME, None, language="en", by_calendar={"cal": "pt", "other": "de"})
+    draft = composer.draft("thank_you_email", "k", iv, (iv.interviewers[0],), iv.end)
+    assert draft.subject.startswith("Agradecimento pela entrevista")
+    assert Composer.load(ME, None, language="de", by_calendar={"cal": "auto"}).language_of(iv) == "de"
+
+
 def test_a_user_template_per_language_comes_first(tmp_path):
     (tmp_path / "de").mkdir()
     (tmp_path / "de" / "thank_you.txt").write_text("Subject: Danke, {greeting_name}\n\nHallo!\n")
