@@ -21,13 +21,14 @@ from .compose import Composer
 from .connector import Calendar, Context, Mailbox
 from .detection import Ignored, Interview, Judge, Overrides, judge_series
 from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
-from .executor import Applied, Executor
+from .executor import CHANGED_BY_USER, DELETED_BY_USER, Applied, Executor
 from .interest import Interest
 from .keys import content_hash, interview_id
 from .answers import Judge as AnswerJudge
 from .answers import first_answer
 from .model import CalendarEvent, Problem, Reply, ReplySearch
-from .notify import Notifier, summary
+from .notify import Message, Notifier, Written, summary
+from .reminders import calls_today, due_now
 from .planner import Plan, PlanInput, Record
 from .report import LABELS
 from .settings import AccountConfig, Settings
@@ -99,7 +100,8 @@ class Engine:
         self._verdicts_now: dict[tuple[str, CalendarEvent], Interview | Ignored | None] = {}
         self.days = BusinessDays.for_country(settings.me.country, settings.me.subdivision)
         self.notifier = Notifier(settings.notifications.enabled)
-        self.composer = Composer.load(settings.me, settings.templates_dir, settings.templates_language)
+        self.composer = Composer.load(settings.me, settings.templates_dir, settings.templates_language,
+                                      {c.name: c.language for c in settings.calendars})
         self.state = State(settings.state_path)
         self.key_names = self._follow_renames()
         self.accept_empty = set(accept_empty)
@@ -145,6 +147,7 @@ class Engine:
             self.broken[acc.name] = str(exc)
 
     def close(self) -> None:
+        self.notifier.close()
         for c in [*self.calendars.values(), *self.mailboxes.values()]:
             try:
                 c.close()
@@ -385,12 +388,57 @@ class Engine:
 
     def _tell(self, report: PassReport, names: dict[str, str]) -> None:
         """One desktop notification for what this pass wrote."""
-        written = [(LABELS[a.record.kind], ", ".join(x for x in (a.record.recipient, names.get(a.record.process, ""))
-                                                     if x) or a.record.process)
+        written = [Written(LABELS[a.record.kind], _who(a.record, names), report.applied.links.get(a.key, ""))
                    for a in report.applied.done if a.op in ("create_draft", "create_event")]
         said = summary(written)
         if said is not None:
-            self.notifier.tell(*said)
+            self.notifier.tell(said)
+
+    def _remind(self, report: PassReport, names: dict[str, str]) -> None:
+        """The morning notification of a follow-up call due today (once per
+        call); the next reminder's time joins the plan's wake-up time."""
+        try:
+            told = frozenset(json.loads(self.state.meta("reminded") or "[]"))
+        except (ValueError, TypeError):  # damaged: at worst one reminder again
+            told = frozenset()
+        before = sorted(told)
+        records = self.state.records()
+        calls, _ = calls_today(records.values(), report.now, self.tz, told)
+        for call in calls:
+            rec = self._as_in_calendar(call, report)
+            if rec is None or not due_now(rec.due, report.now, self.tz):
+                continue  # deleted, moved to another day, or not to be looked at now
+            self.notifier.tell(Message(f"Follow-up call today at {rec.due.astimezone(self.tz):%H:%M}",
+                                       f"{_who(rec, names)}: your notes are in the calendar event"))
+            told |= {rec.key}
+            records[rec.key] = rec
+        # only calls still to come are remembered, so the list stays short
+        keep = sorted(k for k in told if k in records and records[k].due > report.now)
+        if keep != before:
+            self.state.set_meta("reminded", json.dumps(keep))
+        _, next_at = calls_today(records.values(), report.now, self.tz, told)  # as they stand now
+        if next_at is not None:
+            report.plan.next_wake = min(filter(None, (report.plan.next_wake, next_at)))
+
+    def _as_in_calendar(self, rec: Record, report: PassReport) -> Record | None:
+        """The call's record as its event now stands (the user may have moved
+        or deleted it since it was written); None when it cannot be told."""
+        cal = self.calendars.get(rec.target)
+        if cal is None or rec.target in report.account_errors:
+            return None
+        try:
+            item = cal.find_own(rec.key)
+        except ConnectorError as exc:
+            log.info("%s: could not look at the follow-up call %s: %s", rec.target, rec.key[:12], exc)
+            return None
+        if item is None:
+            self.state.put(replace(rec, state="skipped", reason=DELETED_BY_USER, cause="user",
+                                   user_changed=True), report.now)
+            return None
+        if item.start is not None and item.start != rec.due:
+            rec = replace(rec, due=item.start, user_changed=True, reason=CHANGED_BY_USER)
+            self.state.put(rec, report.now)
+        return rec
 
     def _remember_processes(self, report: PassReport) -> dict[str, str]:
         """The company and position of each hiring process as the invitation
@@ -485,10 +533,17 @@ class Engine:
                     f"{action.record.due.astimezone(self.tz):%Y-%m-%d %H:%M}: {message}"))
                 self._health(action.record.target, "error", report.account_errors[action.record.target], now)
             self._remember_maybes(report)
-            self._tell(report, self._remember_processes(report))
+            names = self._remember_processes(report)
+            self._tell(report, names)
+            self._remind(report, names)
         for name in [*self.calendars, *self.mailboxes]:
             if name not in report.account_errors:
                 self.holds.pop(name, None)
                 self._health(name, "ok", "", now)
         self._schedule_retry(report)
         return report
+
+
+def _who(rec: Record, names: dict[str, str]) -> str:
+    """Whom a follow-up is for, as a notification names it."""
+    return ", ".join(x for x in (rec.recipient, names.get(rec.process, "")) if x) or rec.process

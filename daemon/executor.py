@@ -35,6 +35,7 @@ class Applied:
     done: list[Action] = field(default_factory=list)
     failed: list[tuple[Action, str]] = field(default_factory=list)
     skipped: list[Action] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)  # key -> web address of a draft written
 
 
 class Executor:
@@ -134,8 +135,10 @@ class Executor:
                 result.skipped.append(action)
                 continue
             try:
-                self._apply_one(action)
+                link = self._apply_one(action)
                 result.done.append(action)
+                if link:
+                    result.links[action.key] = link
             except (AuthError, TransientError) as exc:
                 self._stop(target, exc)
                 result.skipped.append(action)
@@ -144,7 +147,8 @@ class Executor:
                 result.failed.append((action, str(exc)))
         return result
 
-    def _apply_one(self, action: Action) -> None:
+    def _apply_one(self, action: Action) -> str:
+        """Carry out one action; the web address of a draft it wrote, or ""."""
         rec, prev = action.record, action.previous
         if action.op == "record":
             self._put(rec)
@@ -154,7 +158,7 @@ class Executor:
                 item = self.calendars[rec.target].create_event(action.event)
             except Conflict as exc:  # its place is taken for good: never asked again
                 self._put(replace(rec, state="skipped", cause="user", user_changed=True, reason=str(exc)))
-                return
+                return ""
             self._put(replace(rec, ref=item.ref, etag=item.etag))
         elif action.op == "create_draft":
             draft = action.draft  # composed before the intent is stored
@@ -162,14 +166,15 @@ class Executor:
             if prev is None and self.mailboxes[rec.target].find_sent(rec.key, draft.message_id):
                 # no record, yet sent: the state was lost after the user sent it
                 self._put(replace(rec, state="done", user_changed=True, reason=ALREADY_SENT))
-                return
+                return ""
             self._put(replace(rec, state="pending", op="create"))
             try:
                 item = self.mailboxes[rec.target].create_draft(draft)
             except Conflict as exc:  # its Message-ID is taken by a message not ours
                 self._put(replace(rec, state="done", user_changed=True, reason=str(exc)))
-                return
+                return ""
             self._put(replace(rec, ref=item.ref, etag=item.etag))
+            return item.link
         elif action.op == "update_event":
             assert prev is not None and action.event is not None
             self._put(replace(rec, state="pending", op="update", ref=prev.ref, etag=prev.etag))
@@ -177,7 +182,7 @@ class Executor:
                 item = self.calendars[rec.target].update_event(_item(prev), action.event)
             except Conflict:
                 self._user_changed(prev)
-                return
+                return ""
             self._put(replace(rec, ref=item.ref, etag=item.etag))
         elif action.op in ("delete_event", "delete_draft"):
             assert prev is not None
@@ -186,7 +191,7 @@ class Executor:
                 # back, not even when the reason for withdrawing it goes away
                 self._put(replace(prev, state="skipped", reason=DELETED_BY_USER, cause="user",
                                   user_changed=True))
-                return
+                return ""
             self._put(replace(rec, state="pending", op="delete", ref=prev.ref, etag=prev.etag))
             try:
                 if action.op == "delete_event":
@@ -195,15 +200,16 @@ class Executor:
                     self.mailboxes[rec.target].delete_draft(_item(prev))
             except Conflict:
                 self._user_changed(prev)
-                return
+                return ""
             except Unsupported as exc:
                 # final: the item stays for the user, and is never asked about again
                 self._put(replace(prev, state="done", user_changed=True,
                                   reason=f"{rec.reason or 'no longer needed'}; {LEFT_FOR_YOU}: {exc}"))
-                return
+                return ""
             self._put(rec)
         else:  # pragma: no cover - the planner makes no other ops
             raise ValueError(action.op)
+        return ""
 
     def _user_changed(self, prev: Record) -> None:
         """The item is no longer as the daemon wrote it: never touch it again."""

@@ -151,10 +151,12 @@ class Runner:
         next_scan = self.clock.now()
         next_wake: datetime | None = None
         state_failures = 0
+        engine.notifier.listen = max_passes is None  # stays to hear notification buttons
         while not self.stop.is_set():
             if self.reload.is_set():
                 self.reload.clear()
                 settings, engine = self._reloaded(settings, engine)
+                engine.notifier.listen = max_passes is None
                 interval = settings.scan.interval.total_seconds()
                 next_scan = self.clock.now()
             now = self.clock.now()
