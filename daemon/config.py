@@ -541,6 +541,8 @@ class _Reader:
             elif not _is_kind(value, option.kind):
                 self.problem(f"{where}.{key}",
                              f"must be {_kind_name(option.kind)}, got {_show(value)}")
+            elif option.check is not None and (why := option.check(value)):
+                self.problem(f"{where}.{key}", why)
             else:
                 options[key] = value
         for key, option in table.items():

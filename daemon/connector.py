@@ -16,12 +16,27 @@ Rules every implementation follows:
   one. This is what makes a retry after a crash safe.
 - Updating and deleting name the ``etag`` the core last saw; if the item has
   changed since, ``Conflict`` is raised and nothing is touched.
-- Failures are raised as the types in ``daemon.errors``: ``TransientError``,
-  ``AuthError``, ``SyncTokenExpired``, ``ConnectorError``.
+- Failures are raised as the types in ``daemon.errors``. Every method may
+  raise ``TransientError`` (network, throttling, 5xx: the core tries again
+  later; ``Ambiguous`` for a write that got no answer), ``AuthError`` (the
+  login is missing or refused: the account stops until the user acts) and
+  ``ConnectorError`` (anything else: reported, the other accounts go on).
+  The methods below name what they raise beyond these. An ``OSError``
+  a local connector lets through is handled as a ``ConnectorError``, but
+  messages are better when the connector names the file itself.
+- Options are declared in ``options`` with their checks (``Option.check``,
+  ``daemon.options``); ``validate`` adds checks across keys. Both run when
+  the config is loaded, so ``__init__`` never meets a bad value, and again
+  in ``Connector.__init__`` for a connector built from a dict.
+
+Where a connector goes, what it must pass and how the core uses it:
+``DESIGN.md``; the contract suite is ``tests/contract`` (add a harness to
+``tests/contract/registry.py``).
 """
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,12 +50,18 @@ from .model import Draft, FollowupEvent, Received, ReplySearch, ScanResult, Stor
 
 @dataclass(frozen=True)
 class Option:
-    """One config key a connector accepts, for validation and docs."""
+    """One config key a connector accepts, for validation and docs.
+
+    ``check`` (see ``daemon.options``) says why a value of the right type is
+    still wrong; it runs when the config is loaded and again when the
+    connector is built, so ``followup check`` and ``run`` agree.
+    """
 
     kind: type | tuple[type, ...]  # accepted Python type(s) after TOML parsing
     required: bool = False
     default: Any = None
     help: str = ""
+    check: Callable[[Any], str | None] | None = None
 
 
 @dataclass
@@ -58,6 +79,11 @@ class Context:
     user_addresses: frozenset[str] = frozenset()
     secret: Callable[[str], str | None] = field(default=lambda name: None)
 
+    def resolve(self, value: str) -> Path:
+        """A path from the config: ``~`` expanded, relative to ``base_dir``."""
+        path = Path(os.path.expanduser(value.strip()))
+        return path if path.is_absolute() else Path(self.base_dir) / path
+
 
 class Connector(ABC):
     """Common part of calendars and mailboxes."""
@@ -65,7 +91,18 @@ class Connector(ABC):
     #: config keys accepted besides ``name`` and ``type``
     options: ClassVar[dict[str, Option]] = {}
 
+    #: how messages name an account of this kind ("calendar", "mailbox")
+    role: ClassVar[str] = "account"
+
     def __init__(self, name: str, config: dict[str, Any], context: Context):
+        """Raises ``ConfigError`` listing every option whose check fails
+        (a config loaded by the core has passed them already)."""
+        from .errors import ConfigError
+        from .options import problems
+
+        found = problems(type(self).options, config)
+        if found:
+            raise ConfigError([f"{self.role} {name!r}: {key} {why}" for key, why in found])
         self.name = name
         self.config = config
         self.context = context
@@ -97,6 +134,8 @@ class Connector(ABC):
 class Calendar(Connector):
     """A calendar that is scanned for interviews and receives follow-ups."""
 
+    role = "calendar"
+
     @abstractmethod
     def scan(self, start: datetime, end: datetime, tz: tzinfo,
              sync_token: str | None = None, interest: Interest | None = None) -> ScanResult:
@@ -127,7 +166,9 @@ class Calendar(Connector):
     @abstractmethod
     def create_event(self, event: FollowupEvent) -> StoredItem:
         """Write a follow-up event. If one with ``event.key`` exists already,
-        return it unchanged (no second copy)."""
+        return it unchanged (no second copy). Raises ``Conflict`` when its
+        place is taken for good (an item not ours holds its name or UID):
+        the core then never asks again."""
 
     @abstractmethod
     def update_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
@@ -143,6 +184,8 @@ class Calendar(Connector):
 class Mailbox(Connector):
     """A mailbox that receives drafts and is searched for replies."""
 
+    role = "mailbox"
+
     @abstractmethod
     def create_draft(self, draft: Draft) -> StoredItem:
         """Put ``draft`` into the Drafts folder, marked as a draft, never
@@ -150,7 +193,8 @@ class Mailbox(Connector):
         it (no second copy). Only the marker (``X-Followup-Key``) makes a
         message the daemon's: a message without it that holds the draft's
         Message-ID is left alone, with ``Conflict`` where the connector can
-        tell."""
+        tell. A provider with a web view sets ``StoredItem.link`` to the
+        address that opens the draft there (here and in ``find_draft``)."""
 
     @abstractmethod
     def find_draft(self, key: str, message_id: str) -> StoredItem | None:
@@ -167,7 +211,9 @@ class Mailbox(Connector):
     @abstractmethod
     def delete_draft(self, item: StoredItem) -> None:
         """Delete the draft ``item`` if it is unchanged. Raises ``Conflict``
-        if its etag differs; does nothing if it is already gone."""
+        if its etag differs; does nothing if it is already gone. Raises
+        ``Unsupported`` when the provider cannot remove one message alone
+        (the draft is then left for the user, and the core says so)."""
 
     @abstractmethod
     def find_replies(self, search: ReplySearch, since: datetime) -> list[Received]:

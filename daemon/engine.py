@@ -428,7 +428,7 @@ class Engine:
             return None
         try:
             item = cal.find_own(rec.key)
-        except ConnectorError as exc:
+        except (ConnectorError, OSError) as exc:
             log.info("%s: could not look at the follow-up call %s: %s", rec.target, rec.key[:12], exc)
             return None
         if item is None:

@@ -11,6 +11,9 @@ never has to know a provider's status codes:
   edited it); leave it alone.
 - ``ConnectorError``: anything else a connector cannot do; reported, the
   account's other work goes on.
+- ``NotFound``: the item asked for does not exist; ``Ambiguous``: a write
+  got no answer, so whether it happened is unknown (a ``TransientError``;
+  the connector looks its key up before writing again).
 - ``Unsupported``: the provider cannot do this at all (an IMAP server
   without UIDPLUS cannot remove one draft alone): the core records a final
   state that says what is left for the user, and never asks again.
@@ -48,6 +51,15 @@ class SyncTokenExpired(ConnectorError):
 
 class Conflict(ConnectorError):
     """The item's etag changed: somebody else (the user) edited it."""
+
+
+class NotFound(ConnectorError):
+    """The item asked for does not exist at the provider (HTTP 404)."""
+
+
+class Ambiguous(TransientError):
+    """A write may or may not have been applied (no answer came back):
+    look the key up at the provider before writing again."""
 
 
 class Unsupported(ConnectorError):

@@ -142,7 +142,7 @@ class Executor:
             except (AuthError, TransientError) as exc:
                 self._stop(target, exc)
                 result.skipped.append(action)
-            except ConnectorError as exc:
+            except (ConnectorError, OSError) as exc:  # an OSError let through counts as a ConnectorError
                 log.warning("%s: follow-up %s (%s) failed: %s", target, action.key[:12], action.op, exc)
                 result.failed.append((action, str(exc)))
         return result

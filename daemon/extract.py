@@ -67,7 +67,8 @@ NOT_IN_TITLE = re.compile(r",|\s/\s|\d{3,}|\b(?:rif|ref|req|kennziffer|remote|hy
                           r"cdi|cdd|full[- ]time|part[- ]time|vollzeit|teilzeit|befristet|festanstellung)\b", re.I)
 REQUISITION_PREFIX = re.compile(r"^(?:(?:req(?:uisition)?|job|jr|id|ref)\.?\s*(?:#|no\.?|nr\.?)?\s*[-:]?\s*)?"
                                 r"[a-z]{0,3}-?\d{4,}[\w-]*\s+", re.I)
-REQUISITION = re.compile(r"^(?:req(?:uisition)?|job|jr|id|ref|r|position|stelle|poste)\.?\s*(?:#|no\.?|nr\.?)?\s*[-:]?\s*[a-z]*\d[\w-]*$",
+REQUISITION = re.compile(r"^(?:req(?:uisition)?|job|jr|id|ref|r|position|stelle|poste)\.?\s*"
+                         r"(?:#|no\.?|nr\.?)?\s*[-:]?\s*[a-z]*\d[\w-]*$",
                          re.I)
 # A token that is a number of some system: "2026-118", "TT-2026-0457", "2026/DE/118".
 ID_TOKEN = re.compile(r"(?<!\w)[\w/.-]*\d{3,}[\w/.-]*[-/.][\w/.-]*\d[\w/.-]*|(?<!\w)\d{5,}(?!\w)")
@@ -539,7 +540,8 @@ class Reader:
         raw = re.sub(r"\s+(?:role|position|opening|vacancy|job|stelle|poste|puesto|vacature|ruolo|vaga)$", "",
                      clean(raw), flags=re.I)
         raw = re.sub(r"^(?:the|a|an|our|der|die|das|le|la|l'|el|los|de|het|een|il|lo|o|a)\s+", "", raw, flags=re.I)
-        raw = re.sub(r"^(?:position|role|job|opening|stelle|poste|puesto|vacature|ruolo|vaga|stanowisko|tjänsten)\s+", "", raw,
+        raw = re.sub(r"^(?:position|role|job|opening|stelle|poste|puesto|vacature|ruolo|vaga|stanowisko|"
+                     r"tjänsten)\s+", "", raw,
                      flags=re.I)
         raw = re.sub(r"^[^\s']+['’]s\s+", "", raw)  # "Snowflake's Software Engineer"
         raw = re.split(r"\s+(?:via|through|über|par|vía|tramite|por meio)\s+", raw, maxsplit=1, flags=re.I)[0]

@@ -483,7 +483,9 @@ def _decide(f: Followup, rec: Record | None, inp: PlanInput) -> Action | None:
         return _withdraw(rec, f.suppressed, f.cause)
     if rec is None or rec.state == "planned":
         if f.expires_at is not None and now > f.expires_at:
-            return Action("record", _new_record(f, "expired", f"its time had passed ({f.expires_at:%Y-%m-%d %H:%M}) before it could be written", "expired"))
+            return Action("record", _new_record(
+                f, "expired", f"its time had passed ({f.expires_at:%Y-%m-%d %H:%M}) before it could be written",
+                "expired"))
         if now >= f.ready_at:
             if f.kind == STATUS and f.process in inp.reply_unknown:
                 return None  # a reply may have come: do not draft before knowing

@@ -117,7 +117,8 @@ def _advice(path: Path, exc: sqlite3.Error) -> str:
     text = str(exc)
     low = text.lower()
     if "locked" in low or "busy" in low:
-        hint = "another program holds it (a backup, or a second followup with this [state] path); try again when it is done"
+        hint = ("another program holds it (a backup, or a second followup with this [state] path); "
+                "try again when it is done")
     elif "readonly" in low or "read-only" in low:
         hint = "it cannot be written: check the file's and its folder's permissions"
     elif "full" in low:

@@ -34,8 +34,9 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+from daemon.options import text, web_address
 from daemon.connector import Calendar, Context, Option
-from daemon.errors import ConfigError, Conflict, ConnectorError, SyncTokenExpired
+from daemon.errors import Conflict, ConnectorError, SyncTokenExpired
 from daemon.icalfiles import build_followup_ics, followup_uid, parse_ics, read_followup_ics
 from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
@@ -88,11 +89,13 @@ class CalDAVCalendar(PasswordAccount, Calendar):
     options = {
         "url": Option(str, required=True, help=(
             "The CalDAV server or principal URL, e.g. https://cloud.example.org/remote.php/dav "
-            "(a bare domain is looked up as RFC 6764 says).")),
-        "username": Option(str, required=True, help="The login name."),
+            "(a bare domain is looked up as RFC 6764 says)."),
+            check=web_address(bare_host=True, secrets_hint=(
+                "store it in the keyring with 'followup auth NAME'"))),
+        "username": Option(str, required=True, help="The login name.", check=text()),
         "calendar": Option(str, required=True, help=(
             "The calendar to scan: its display name (as your calendar app shows it) "
-            "or its URL.")),
+            "or its URL."), check=text()),
         "write_to": Option(str, help=(
             "The calendar follow-up events go to, by display name or URL; by default "
             "the scanned calendar. A name that does not exist yet is created.")),
@@ -106,9 +109,9 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         super().__init__(name, config, context)
         self._interest: Interest | None = None  # of the scan under way
         self._skipped: set[str] = set()  # UIDs of changed objects left unparsed in it
-        self.url = _url_option(name, config.get("url"))
-        self.username = _text_option(name, config, "username")
-        self.calendar_ref = _text_option(name, config, "calendar")
+        self.url = config["url"].strip()
+        self.username = config["username"].strip()
+        self.calendar_ref = config["calendar"].strip()
         write_to = config.get("write_to")
         self.write_to_ref = write_to.strip() if isinstance(write_to, str) and write_to.strip() \
             else None
@@ -669,30 +672,6 @@ class CalDAVCalendar(PasswordAccount, Calendar):
 
 
 # -- helpers --------------------------------------------------------------------
-
-
-def _text_option(account: str, config: dict[str, Any], key: str) -> str:
-    value = config.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"calendar {account!r}: {key} is required")
-    return value.strip()
-
-
-def _url_option(account: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"calendar {account!r}: url is required (the CalDAV server's URL)")
-    value = value.strip()
-    parts = urlsplit(value)
-    if "://" in value:
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"calendar {account!r}: url must start with https:// "
-                              f"(or http://), got {value!r}")
-        if parts.password is not None:
-            raise ConfigError(f"calendar {account!r}: url must not contain the password; "
-                              f"run 'followup auth {account}' to store it in the keyring")
-    elif "/" in value:
-        raise ConfigError(f"calendar {account!r}: url must start with https://, got {value!r}")
-    return value
 
 
 def _is_url(value: str) -> bool:

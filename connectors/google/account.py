@@ -25,7 +25,7 @@ class GoogleAccount:
 
     def _connect_setup(self, context: Context, config: dict[str, Any], scopes: tuple[str, ...],
                        credentials: Any, endpoint: str | None, retry: RetryPolicy | None) -> None:
-        self.login = GoogleLogin(self.name, config, context.base_dir, scopes)
+        self.login = GoogleLogin(self.name, config, context, scopes)
         self._credentials = credentials
         self._endpoint = endpoint
         self.retry = retry or RetryPolicy()

@@ -23,7 +23,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from daemon.connector import Option
+from daemon.connector import Context, Option
+from daemon.options import text
 from daemon.errors import AuthError, ConfigError, ConnectorError
 from daemon.secrets import SERVICE
 
@@ -41,10 +42,11 @@ GMAIL_SCOPES = (
 AUTH_OPTIONS: dict[str, Option] = {
     "client_secrets": Option(str, help=(
         "Path of the client_secret.json of your own OAuth client (Google Cloud "
-        "console, type Desktop app). Needed for 'followup auth NAME'.")),
+        "console, type Desktop app). Needed for 'followup auth NAME'."), check=text("a file path")),
     "token_file": Option(str, help=(
         "Keep the login in this file instead of the system keyring (for machines "
-        "without one). Created 0600 in a 0700 folder; refused if others can read it.")),
+        "without one). Created 0600 in a 0700 folder; refused if others can read it."),
+        check=text("a file path")),
 }
 
 TUNNEL_HINT = (
@@ -57,13 +59,13 @@ TUNNEL_HINT = (
 class GoogleLogin:
     """Finds, checks and stores the login of one account."""
 
-    def __init__(self, account: str, config: dict[str, Any], base_dir: Path,
+    def __init__(self, account: str, config: dict[str, Any], context: Context,
                  scopes: tuple[str, ...]):
         self.account = account
         self.scopes = scopes
-        self.client_secrets = _path(config.get("client_secrets"), base_dir, "client_secrets",
-                                    account)
-        self.token_file = _path(config.get("token_file"), base_dir, "token_file", account)
+        self.client_secrets, self.token_file = (
+            context.resolve(config[key]) if config.get(key) else None
+            for key in ("client_secrets", "token_file"))
 
     # -- reading ------------------------------------------------------------------
 
@@ -158,15 +160,6 @@ def require_scopes(account: str, credentials: Any, needed: tuple[str, ...]) -> N
     if missing:
         raise AuthError(f"{account}: the Google login does not allow {', '.join(missing)}; run "
                         f"followup auth {account} again and allow every permission it asks for")
-
-
-def _path(value: Any, base_dir: Path, key: str, account: str) -> Path | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{account}: {key} must be a file path")
-    path = Path(os.path.expanduser(value.strip()))
-    return path if path.is_absolute() else Path(base_dir) / path
 
 
 def _keyring():

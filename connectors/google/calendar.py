@@ -33,8 +33,8 @@ from datetime import date, datetime, time, timezone, tzinfo
 from typing import Any
 
 from daemon.connector import Calendar, Context, Option
+from daemon.options import one_or_more, text
 from daemon.errors import (
-    ConfigError,
     Conflict,
     ConnectorError,
     SyncTokenExpired,
@@ -94,10 +94,11 @@ class GoogleCalendar(GoogleAccount, Calendar):
         **AUTH_OPTIONS,
         "calendars": Option((str, list), default=["primary"], help=(
             "Calendars to scan: \"primary\", calendar ids, or calendar names as shown in "
-            "Google Calendar.")),
+            "Google Calendar."), check=one_or_more("a calendar name or id")),
         "write_to": Option(str, default=DEFAULT_TARGET, help=(
             "Name of the calendar the follow-ups go into; created if missing. \"source\" "
-            "writes into the first scanned calendar instead (needs wider access).")),
+            "writes into the first scanned calendar instead (needs wider access)."),
+            check=text('a calendar name or "source"')),
     }
 
     def __init__(self, name: str, config: dict[str, Any], context: Context, *,
@@ -105,18 +106,8 @@ class GoogleCalendar(GoogleAccount, Calendar):
                  retry: RetryPolicy | None = None):
         super().__init__(name, config, context)
         wanted = config.get("calendars", ["primary"])
-        if isinstance(wanted, str):
-            wanted = [wanted]
-        if not isinstance(wanted, list) or not wanted or not all(
-                isinstance(c, str) and c.strip() for c in wanted):
-            raise ConfigError(f"calendar {name!r}: calendars must be a calendar name or id, "
-                              "or a list of them")
-        self.wanted = [c.strip() for c in wanted]
-        target = config.get("write_to", DEFAULT_TARGET)
-        if not isinstance(target, str) or not target.strip():
-            raise ConfigError(f"calendar {name!r}: write_to must be a calendar name or "
-                              "\"source\"")
-        self.write_to = target.strip()
+        self.wanted = [c.strip() for c in ([wanted] if isinstance(wanted, str) else wanted)]
+        self.write_to = config.get("write_to", DEFAULT_TARGET).strip()
         self._connect_setup(context, config, self.scopes(), credentials, endpoint, retry)
         self._sources: list[tuple[str, str]] | None = None  # (as configured, calendar id)
         self._target: str | None = None

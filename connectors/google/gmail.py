@@ -39,7 +39,8 @@ from typing import Any
 from urllib.parse import quote
 
 from daemon.connector import Context, Mailbox, Option
-from daemon.errors import ConfigError, Conflict, TransientError
+from daemon.options import whole_number
+from daemon.errors import Conflict, TransientError
 from daemon.headers import ANSWER_HEADERS, answer_headers, wanted
 from daemon.model import Draft, Received, ReplySearch, StoredItem
 
@@ -65,18 +66,14 @@ class GmailMailbox(GoogleAccount, Mailbox):
     options = {
         **AUTH_OPTIONS,
         "reply_lookback_days": Option(int, default=90, help=(
-            "How far back received mail is looked at for replies (days).")),
+            "How far back received mail is looked at for replies (days)."), check=whole_number(1)),
     }
 
     def __init__(self, name: str, config: dict[str, Any], context: Context, *,
                  credentials: Any = None, endpoint: str | None = None,
                  retry: RetryPolicy | None = None):
         super().__init__(name, config, context)
-        days = config.get("reply_lookback_days", 90)
-        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-            raise ConfigError(f"mailbox {name!r}: reply_lookback_days must be a whole number "
-                              "of days, at least 1")
-        self.lookback = timedelta(days=days)
+        self.lookback = timedelta(days=config.get("reply_lookback_days", 90))
         self._connect_setup(context, config, GMAIL_SCOPES, credentials, endpoint, retry)
 
     # -- plumbing -------------------------------------------------------------------

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from daemon.errors import AuthError, ConnectorError, TransientError, retry_after_seconds
+from daemon.errors import Ambiguous, AuthError, ConnectorError, TransientError, retry_after_seconds
 
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
@@ -47,10 +47,6 @@ class ApiStatus(ConnectorError):
         super().__init__(message)
         self.status = status
         self.reason = reason
-
-
-class Ambiguous(TransientError):
-    """A write may or may not have been applied: look before writing again."""
 
 
 def reconnect_error(account: str) -> AuthError:

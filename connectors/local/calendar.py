@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from daemon.connector import Calendar, Context, Option
+from daemon.options import text
 from daemon.errors import ConfigError, Conflict, ConnectorError
 from daemon.files import read_regular
 from daemon.icalfiles import build_followup_ics, followup_uid, parse_ics, read_followup_ics
@@ -70,21 +71,18 @@ class LocalCalendar(Calendar):
     options = {
         "path": Option(str, required=True, help=(
             "A folder of .ics files (a vdir) or a single .ics file. Relative "
-            "paths are relative to the config file; ~ is expanded.")),
+            "paths are relative to the config file; ~ is expanded."), check=text("a folder or .ics file")),
         "write_to": Option(str, help=(
             "The folder the follow-up events are written to. Required when "
-            "path is a single file; defaults to path when it is a folder.")),
+            "path is a single file; defaults to path when it is a folder."), check=text("a folder")),
     }
 
     def __init__(self, name: str, config: dict[str, Any], context: Context):
         super().__init__(name, config, context)
-        raw_path = config.get("path")
-        if not isinstance(raw_path, str) or not raw_path.strip():
-            raise ConfigError(f"calendar {name!r}: path is required (a folder or .ics file)")
-        self.path = self._resolve(raw_path)
+        self.path = context.resolve(config["path"])
         write_to = config.get("write_to")
-        if isinstance(write_to, str) and write_to.strip():
-            self.write_to = self._resolve(write_to)
+        if write_to:
+            self.write_to = context.resolve(write_to)
         elif self._is_single_file():
             raise ConfigError(
                 f"calendar {name!r}: write_to is required when path is a single file "
@@ -95,10 +93,6 @@ class LocalCalendar(Calendar):
         self._issued: tuple[str, list[str], dict[str, list]] | None = None
         # file name -> ((mtime_ns, size, inode), the key it carries or None)
         self._own_cache: dict[str, tuple] = {}
-
-    def _resolve(self, value: str) -> Path:
-        path = Path(os.path.expanduser(value.strip()))
-        return path if path.is_absolute() else Path(self.context.base_dir) / path
 
     def _is_single_file(self) -> bool:
         if self.path.exists():

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from daemon.connector import Context, Mailbox, Option
-from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.options import one_or_more, text
+from daemon.errors import Conflict, ConnectorError
 from daemon.files import open_regular, read_regular
 from daemon.headers import KEY_HEADER, normalize_message_id, raw_header, received_of, wanted
 from daemon.model import Draft, Received, ReplySearch, StoredItem
@@ -147,49 +148,36 @@ class MaildirMailbox(Mailbox):
             str, required=True,
             help="Path of the Drafts Maildir (relative to the config file; ~ allowed). "
                  "Created with cur/, new/ and tmp/ if missing.",
+            check=text("the path of a Maildir folder"),
         ),
         "inbox": Option(
             (str, list), default=None,
             help="Maildir folder, or list of folders, where replies are looked for. "
                  "Without it replies are not looked for.",
+            check=one_or_more("a Maildir path"),
         ),
         "sent": Option(
             str, default=None,
             help="Maildir folder your mail program keeps sent mail in. With it, a draft you "
                  "already sent is never written again, even after the state database is lost.",
+            check=text("a Maildir path"),
         ),
     }
 
     def __init__(self, name: str, config: dict[str, Any], context: Context):
         super().__init__(name, config, context)
         self._identities: dict[str, tuple[float, str, str | None]] = {}  # file name -> (mtime, id, key)
-        drafts = config.get("drafts")
-        if not isinstance(drafts, str) or not drafts.strip():
-            raise ConfigError(f"mailbox {name!r}: 'drafts' must be the path of a Maildir folder")
-        inbox = config.get("inbox")
-        if inbox is None:
-            inboxes: list[str] = []
-        elif isinstance(inbox, str):
-            inboxes = [inbox]
-        elif isinstance(inbox, list) and all(isinstance(i, str) and i.strip() for i in inbox):
-            inboxes = list(inbox)
-        else:
-            raise ConfigError(
-                f"mailbox {name!r}: 'inbox' must be a Maildir path or a list of Maildir paths")
+        inbox = config.get("inbox") or []
         #: the Drafts Maildir
-        self.drafts = self._resolve(drafts)
+        self.drafts = context.resolve(config["drafts"])
         #: the Maildirs searched for replies
-        self.inboxes = [self._resolve(i) for i in inboxes]
+        self.inboxes = [context.resolve(i) for i in ([inbox] if isinstance(inbox, str) else inbox)]
         sent = config.get("sent")
         #: where sent mail is kept (None: not known)
-        self.sent = self._resolve(sent) if isinstance(sent, str) and sent.strip() else None
+        self.sent = context.resolve(sent) if sent else None
         self._host = hostname()
 
     # -- paths -----------------------------------------------------------------
-
-    def _resolve(self, value: str) -> Path:
-        path = Path(os.path.expanduser(value.strip()))
-        return path if path.is_absolute() else Path(self.context.base_dir) / path
 
     def _ensure_drafts(self) -> None:
         try:

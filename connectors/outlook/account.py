@@ -11,8 +11,9 @@ from typing import Any
 
 from daemon.errors import AuthError
 from daemon.connector import Option
+from daemon.options import pattern, text
 
-from .auth import MsalTokens, tokens_for
+from .auth import TENANT, MsalTokens, tokens_for
 from .graph import DEFAULT_BASE_URL, GraphClient, odata_string
 
 # The daemon's key on its own events and drafts: a named single-value
@@ -32,9 +33,10 @@ PREFER = ('outlook.timezone="UTC"', 'IdType="ImmutableId"', 'outlook.body-conten
 OPTIONS: dict[str, Option] = {
     "client_id": Option(str, required=True, help=(
         "Application (client) id of the app registration used to sign in "
-        "(a public client with device code flow enabled).")),
+        "(a public client with device code flow enabled)."), check=text()),
     "tenant": Option(str, default="common", help=(
-        "common, consumers (personal accounts), organizations, or a tenant id or domain.")),
+        "common, consumers (personal accounts), organizations, or a tenant id or domain."),
+        check=pattern(TENANT, "common, consumers, organizations, a tenant id or a domain")),
     "account": Option(str, default=None, help=(
         "Name the sign-in is stored under; give a calendar and a mailbox of the "
         "same Microsoft account the same value to sign in once. Default: this entry's name.")),

@@ -35,7 +35,9 @@ SERVICE = "interview-followup"
 # Delegated permissions; MSAL adds openid, profile and offline_access itself.
 SCOPES = ["Calendars.ReadWrite", "Mail.ReadWrite"]
 AUTHORITY_HOST = "https://login.microsoftonline.com"
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$")
+#: a tenant: common, consumers, organizations, a tenant id or a domain
+TENANT = r"[A-Za-z0-9][A-Za-z0-9.-]{0,253}"
+_TENANT = re.compile(f"^{TENANT}$")
 _PACKED = "z1."
 
 # One MSAL application per (client id, authority, account) and process:

@@ -32,7 +32,8 @@ from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from daemon.connector import Calendar, Context, Option
-from daemon.errors import AuthError, ConfigError, Conflict, ConnectorError, SyncTokenExpired, TransientError
+from daemon.options import text
+from daemon.errors import AuthError, Conflict, ConnectorError, SyncTokenExpired, TransientError
 from daemon.interest import Interest
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
 
@@ -80,7 +81,8 @@ class OutlookCalendar(GraphAccount, Calendar):
             "Name of the calendar to scan. Default: the account's main calendar.")),
         "write_to": Option(str, default=DEFAULT_WRITE_TO, help=(
             "Name of the calendar the follow-up events go to, created when "
-            "missing; \"source\" writes them into the scanned calendar.")),
+            "missing; \"source\" writes them into the scanned calendar."),
+            check=text('a calendar name or "source"')),
     }
     #: events per page of a delta response (Prefer: odata.maxpagesize)
     page_size = 100
@@ -89,10 +91,7 @@ class OutlookCalendar(GraphAccount, Calendar):
                  token: Callable[[], str] | None = None, session: Any = None,
                  sleep: Callable[[float], None] | None = None):
         super().__init__(name, config, context)
-        write_to = config.get("write_to", DEFAULT_WRITE_TO) or DEFAULT_WRITE_TO
-        if not isinstance(write_to, str) or not write_to.strip():
-            raise ConfigError(f"calendar {name!r}: write_to must be a calendar name or \"source\"")
-        self.write_to = write_to.strip()
+        self.write_to = config.get("write_to", DEFAULT_WRITE_TO).strip()
         self.calendar_name = (config.get("calendar") or "").strip() or None
         self._setup_graph(token, session, sleep, PREFER)
         self._calendar_ids: dict[str, str] = {}

@@ -33,7 +33,7 @@ from urllib.parse import urljoin
 if TYPE_CHECKING:
     import requests
 
-from daemon.errors import (AuthError, Conflict, ConnectorError, SyncTokenExpired, TransientError,
+from daemon.errors import (Ambiguous, AuthError, Conflict, ConnectorError, NotFound, SyncTokenExpired, TransientError,
                            retry_after_seconds)
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com/v1.0"
@@ -56,14 +56,6 @@ def mailbox_semaphore(mailbox: str) -> threading.BoundedSemaphore:
         if sem is None:
             sem = _semaphores[mailbox] = threading.BoundedSemaphore(MAX_CONCURRENT_PER_MAILBOX)
         return sem
-
-
-class NotFound(ConnectorError):
-    """The item does not exist (HTTP 404)."""
-
-
-class Ambiguous(TransientError):
-    """A write may or may not have been applied: no answer came back."""
 
 
 class Response:

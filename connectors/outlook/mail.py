@@ -26,7 +26,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from daemon.connector import Context, Mailbox, Option
-from daemon.errors import ConfigError, Conflict
+from daemon.options import whole_number
+from daemon.errors import Conflict
 from daemon.headers import answer_headers, wanted
 from daemon.model import Draft, Received, ReplySearch, StoredItem
 
@@ -98,17 +99,14 @@ class OutlookMailbox(GraphAccount, Mailbox):
         **OPTIONS,
         "reply_scan_limit": Option(int, default=500, help=(
             "With company domains to match, at most this many recent messages "
-            "are read (headers only) per search for replies.")),
+            "are read (headers only) per search for replies."), check=whole_number(1)),
     }
 
     def __init__(self, name: str, config: dict[str, Any], context: Context, *,
                  token: Callable[[], str] | None = None, session: Any = None,
                  sleep: Callable[[float], None] | None = None):
         super().__init__(name, config, context)
-        limit = config.get("reply_scan_limit", 500)
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise ConfigError(f"mailbox {name!r}: reply_scan_limit must be a positive number")
-        self.reply_scan_limit = limit
+        self.reply_scan_limit = config.get("reply_scan_limit", 500)
         self._setup_graph(token, session, sleep, PREFER)
         self._drafts_id: str | None = None
 

@@ -104,7 +104,8 @@ def test_an_escape_in_an_attendees_address_never_reaches_the_terminal(world, cap
 
 def test_hostile_event_text_stays_text(world, capsys):
     title = "Interview {0.__class__} ${HOME} {{7*7}} =?utf-8?q?x?= \u2028Bcc: evil@x.example - Acme"
-    world.add("h", ics_event("h@x", title.replace("\u2028", "\\n"), START, organizer=("Eve\\nBcc: x", "eve@acme.example"),
+    world.add("h", ics_event("h@x", title.replace("\u2028", "\\n"), START,
+                             organizer=("Eve\\nBcc: x", "eve@acme.example"),
                              attendees=[("Eve", "eve@acme.example", "ACCEPTED")]))
     assert world.once(START + timedelta(hours=3)) == 0
     (draft,) = world.drafts_list()
@@ -152,7 +153,8 @@ def test_the_wild_corpus_plans_without_a_crash(tmp_path, capsys, folder):
     from .world import World
 
     w = World(tmp_path)
-    w.config.write_text(w.config.read_text().replace('path = "calendar"', f'path = "{CORPUS / folder}"\nwrite_to = "calendar"'))
+    w.config.write_text(w.config.read_text().replace(
+        'path = "calendar"', f'path = "{CORPUS / folder}"\nwrite_to = "calendar"'))
     capsys.readouterr()
     assert w.run("plan", "--now", "2019-03-01T12:00") == 0
     out = capsys.readouterr()

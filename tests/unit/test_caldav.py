@@ -431,15 +431,26 @@ def test_broken_object_is_a_problem_and_keeps_its_uid(h, proxy):
     ({"url": "https://alex:hunter2@dav.example.org/"}, "must not contain the password"),
     ({"url": "dav.example.org/caldav"}, "must start with https://"),
     ({"url": "ftp://dav.example.org/"}, "must start with https://"),
-    ({"username": " "}, "username is required"),
-    ({"calendar": ""}, "calendar is required"),
+    ({"username": " "}, "must not be empty"),
+    ({"calendar": ""}, "must not be empty"),
 ])
 def test_config_problems(tmp_path, changes, expected):
     config = {"url": "https://dav.example.org/", "username": "alex", "calendar": "Work"}
     config.update(changes)
     with pytest.raises(ConfigError) as info:
         CalDAVCalendar("work", config, None)
-    assert expected in str(info.value)
+    key, value = next(iter(changes.items()))
+    assert f"calendar 'work': {key} {expected}" in str(info.value)
+    # the same problem stops the config from loading, named by its key
+    from daemon.config import load
+
+    lines = [f'{k} = "{v}"' for k, v in {**config, key: value}.items()]
+    path = tmp_path / "config.toml"
+    path.write_text('[me]\nemail = "alex@example.org"\ntimezone = "UTC"\n[[calendars]]\nname = "work"\n'
+                    'type = "caldav"\n' + "\n".join(lines) + "\n")
+    with pytest.raises(ConfigError) as info:
+        load(path)
+    assert any(f"calendars[1].{key}: {expected}" in line for line in info.value.problems), info.value.problems
 
 
 # -- through the engine ---------------------------------------------------------

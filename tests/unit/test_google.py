@@ -467,7 +467,7 @@ def test_token_file_is_private_and_checked(tmp_path, ch):
     from google.oauth2.credentials import Credentials
 
     path = tmp_path / "secret" / "google.json"
-    login = google_auth.GoogleLogin("work", {"token_file": str(path)}, tmp_path,
+    login = google_auth.GoogleLogin("work", {"token_file": str(path)}, Context(tmp_path, tmp_path),
                                     google_auth.GMAIL_SCOPES)
     ch.fake.grant("refresh-9", google_auth.GMAIL_SCOPES)
     login.store(Credentials(token="not-stored-either", refresh_token="refresh-9",

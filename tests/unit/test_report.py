@@ -35,6 +35,7 @@ def test_each_hiring_process_is_one_line_with_its_next_step():
     assert lines[start + 1] == ("  Initech / Product Manager: 1 round · last: thank-you email Wed 2026-11-18 10:00"
                                 " · follow-up call in your calendar for Mon 2026-11-23 10:00"
                                 " · next: status check email Mon 2026-11-30 10:00")
-    assert lines[start + 2] == "  Acme Corp: 1 round · last: thank-you email Wed 2026-11-11 10:00 · the company answered"
+    assert lines[start + 2] == ("  Acme Corp: 1 round · last: thank-you email Wed 2026-11-11 10:00 · "
+                                "the company answered")
     assert "initech / product manager" not in out
     assert not [line for line in lines if line != line.rstrip()]  # no empty column left dangling

@@ -51,7 +51,8 @@ drafts = "Mail/Drafts"
 
 
 def test_launchd_agent():
-    data = plistlib.loads(service.render_plist("/usr/local/bin/followup", "/Users/a/config.toml", "/Users/a/Library/Logs/followup"))
+    data = plistlib.loads(service.render_plist("/usr/local/bin/followup", "/Users/a/config.toml",
+                                               "/Users/a/Library/Logs/followup"))
     assert data["Label"] == service.AGENT_LABEL
     assert data["ProgramArguments"] == ["/usr/local/bin/followup", "--config", "/Users/a/config.toml", "run"]
     assert data["RunAtLoad"] is True and data["KeepAlive"] == {"SuccessfulExit": False}

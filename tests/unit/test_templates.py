@@ -127,7 +127,8 @@ def test_unknown_braces_in_template_stay_literal(evil):
 
 
 def test_override_replaces_default(tmp_path: Path):
-    (tmp_path / "thank_you.txt").write_text("Subject: Thanks, {interviewer_name}\n\nCheers {company}\n", encoding="utf-8")
+    (tmp_path / "thank_you.txt").write_text("Subject: Thanks, {interviewer_name}\n\nCheers {company}\n",
+                                            encoding="utf-8")
     template = load_template("thank_you", tmp_path)
     assert template.render(VALUES) == ("Thanks, Dana Reyes", "Cheers Acme Corp\n")
     # the other templates still come from the package
