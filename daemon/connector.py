@@ -30,8 +30,9 @@ Rules every implementation follows:
   in ``Connector.__init__`` for a connector built from a dict.
 
 Where a connector goes, what it must pass and how the core uses it:
-``DESIGN.md``; the contract suite is ``tests/contract`` (add a harness to
-``tests/contract/registry.py``).
+``DESIGN.md``. ``tests/contract/memory.py`` implements both interfaces in
+memory, in the fewest lines, as a model; the contract suite is
+``tests/contract`` (add a harness to ``tests/contract/registry.py``).
 """
 
 from __future__ import annotations
@@ -170,10 +171,21 @@ class Calendar(Connector):
         place is taken for good (an item not ours holds its name or UID):
         the core then never asks again."""
 
-    @abstractmethod
     def update_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
         """Replace the follow-up event ``item`` with ``event``. Raises
-        ``Conflict`` if its etag is no longer ``item.etag``."""
+        ``Conflict`` if its etag is no longer ``item.etag``, and
+        ``ConnectorError`` if ``event.key`` is not ``item.key`` (a key names
+        one follow-up for good). Connectors implement ``replace_event``."""
+        if event.key != item.key:
+            from .errors import ConnectorError
+
+            raise ConnectorError(f"{self.name}: a follow-up's key cannot change on update "
+                                 f"({item.key!r} -> {event.key!r})")
+        return self.replace_event(item, event)
+
+    @abstractmethod
+    def replace_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
+        """The connector's part of ``update_event``, the key already checked."""
 
     @abstractmethod
     def delete_event(self, item: StoredItem) -> None:

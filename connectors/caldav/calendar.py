@@ -561,11 +561,8 @@ class CalDAVCalendar(PasswordAccount, Calendar):
             return item
         raise self._write_failed("PUT", url, target, response)
 
-    def update_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
+    def replace_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
         """PUT the new version with ``If-Match`` on ``item.etag``."""
-        if event.key != item.key:
-            raise ConnectorError("a follow-up's key cannot change on update "
-                                 f"({item.key!r} -> {event.key!r})")
         url = self._own_url(item)
         if url is None:
             raise Conflict(f"{self.name}: the follow-up {item.key!r} was deleted")

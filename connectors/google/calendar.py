@@ -397,11 +397,8 @@ class GoogleCalendar(GoogleAccount, Calendar):
             raise Conflict(f"{self.name}: follow-up {body['id']} changed while it was being "
                            "written; left alone") from None
 
-    def update_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
+    def replace_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
         """Replace the follow-up if its etag is still ``item.etag``."""
-        if event.key != item.key:
-            raise ConnectorError(f"a follow-up's key cannot change ({item.key!r} -> "
-                                 f"{event.key!r})")
         body = _body(event)
         self._own_ref(item, body["id"])
         target = self._target_id(create=False)

@@ -324,11 +324,8 @@ class LocalCalendar(Calendar):
             return self._existing(name, data, event.key)
         return _item(name, new) or _fail_read_back(self.write_to / name)
 
-    def update_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
+    def replace_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
         """Replace the follow-up if its file is still exactly as ``item`` saw it."""
-        if event.key != item.key:
-            raise ConnectorError("a follow-up's key cannot change on update "
-                                 f"({item.key!r} -> {event.key!r})")
         name = _checked_ref(item.ref)
         old = self._expect_etag(name, item)
         new = build_followup_ics(event, followup_uid(old) or _uid(own_file_name(event.key)), _now())

@@ -347,11 +347,8 @@ class OutlookCalendar(GraphAccount, Calendar):
         return create_once(self.graph, post, lambda: self.find_own(event.key),
                            f"calendar {self.name!r}: creating a follow-up")
 
-    def update_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
+    def replace_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
         """PATCH the follow-up with ``If-Match`` its last changeKey."""
-        if event.key != item.key:
-            raise ConnectorError(f"a follow-up's key cannot change on update "
-                                 f"({item.key!r} -> {event.key!r})")
         try:
             data = self.graph.request("PATCH", f"me/events/{item.ref}", body=self._fields(event),
                                       headers=etag_header(item.etag)).json()

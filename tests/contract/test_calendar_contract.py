@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.errors import Conflict, SyncTokenExpired
+from daemon.errors import Conflict, ConnectorError, SyncTokenExpired
 from daemon.interest import Interest
 from daemon.model import FollowupEvent
 
@@ -250,6 +250,15 @@ def test_update_with_stale_etag_raises_and_changes_nothing(h, cal):
         cal.update_event(item, followup(title="Should not be written"))
     now = cal.find_own(item.key)
     assert (now.etag, now.title) == (current.etag, "Call ACME (moved)")
+
+
+def test_update_never_changes_a_key(h, cal):
+    item = cal.create_event(followup())
+    with pytest.raises(ConnectorError, match="key cannot change") as info:
+        cal.update_event(item, followup(key="b" * 40, title="Should not be written"))
+    assert not isinstance(info.value, Conflict)
+    assert cal.find_own(item.key).etag == item.etag and cal.find_own("b" * 40) is None
+    assert h.own_count() == 1
 
 
 def test_update_after_user_edit_raises_conflict(h, cal):
