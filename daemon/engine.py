@@ -23,7 +23,7 @@ from .detection import Ignored, Interview, Judge, Overrides, judge_series
 from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
 from .executor import CHANGED_BY_USER, DELETED_BY_USER, Applied, Executor
 from .interest import Interest
-from .keys import content_hash, interview_id
+from .keys import interview_id
 from .answers import Judge as AnswerJudge
 from .answers import first_answer
 from .model import CalendarEvent, Problem, Reply, ReplySearch
@@ -297,8 +297,8 @@ class Engine:
         report.ignored.extend(series)
         report.interviews.sort(key=lambda i: (i.start, i.uid))
 
-    def _plan_input(self, report: PassReport, records: dict[str, Record],
-                    replies: dict[str, Reply]) -> PlanInput:
+    def _plan_input(self, report: PassReport, records: dict[str, Record]) -> PlanInput:
+        """What the planner is given, before the replies are searched."""
         mailbox_of = {}
         for acc in self.settings.calendars:
             mb = self.settings.mailbox_for(acc)
@@ -307,13 +307,14 @@ class Engine:
             now=report.now, tz=self.tz, policy=self.settings.policy, days=self.days,
             composer=self.composer, interviews=report.interviews,
             withdrawn=[i for i in report.ignored if i.cause in ("cancelled", "declined")],
-            records=records, replies=replies, mailbox_of=mailbox_of, key_names=self.key_names)
+            records=records, mailbox_of=mailbox_of, key_names=self.key_names)
 
-    def _replies(self, inp: PlanInput, report: PassReport, stopped: set[str]) -> dict[str, Reply]:
+    def _replies(self, inp: PlanInput, report: PassReport, stopped: set[str],
+                 unknown: set[str]) -> dict[str, Reply]:
         """The first answer of each process that waits for one. One search
         per mailbox covers every process; ``daemon.answers`` then judges
         each message for each process from its headers. A process whose
-        search could not run goes into ``inp.reply_unknown``: its status
+        search could not run goes into ``unknown``: its status
         check waits, since an answer may exist."""
         by_mailbox: dict[str, list[planner.ReplyQuery]] = {}
         for q in planner.reply_queries(inp):
@@ -329,7 +330,7 @@ class Engine:
                 continue
             box = self.mailboxes.get(mailbox)
             if box is None or mailbox in stopped:
-                inp.reply_unknown.update(q.process for q in queries)
+                unknown.update(q.process for q in queries)
                 continue
             search = ReplySearch(
                 senders=tuple(sorted({s for q in queries for s in (*q.addresses, *q.domains)})),
@@ -340,7 +341,7 @@ class Engine:
                 received = box.find_replies(search, min(q.since for q in queries))
             except (ConnectorError, OSError) as exc:
                 # the status checks wait, and status says why
-                inp.reply_unknown.update(q.process for q in queries)
+                unknown.update(q.process for q in queries)
                 if not isinstance(exc, ConnectorError):
                     exc = ConnectorError(f"cannot search for replies: {exc.strerror or exc}")
                 if self._trouble(report, mailbox, exc):
@@ -358,10 +359,7 @@ class Engine:
 
     def _adopt(self, inp: PlanInput, executor: Executor) -> None:
         """Own items found at the provider with no record (the state database
-        was lost or is new) are taken back as done, never written twice."""
-        wanted = {f.key: f for f in planner.desired(
-            inp, planner.group_processes(inp.interviews),
-            planner.latest_rounds(inp.interviews, planner.group_processes(inp.interviews)))}
+        was lost or is new) are taken back (``planner.adopt``)."""
         for name, cal in self.calendars.items():
             if name in executor.stopped:
                 continue
@@ -369,22 +367,9 @@ class Engine:
                 items = cal.list_own()
             except (ConnectorError, OSError):
                 continue
-            for item in items:
-                f = wanted.get(item.key)
-                if f is None or item.key in inp.records:
-                    continue
-                found = (content_hash(item.title, item.start, item.end)
-                         if item.start and item.end else None)
-                event = planner._event(f, inp)
-                as_written = found == content_hash(event.title, event.start, event.end)
-                # one the user moved or retitled stays as they left it
-                rec = planner._new_record(f, "done", "found in the calendar and taken back" if as_written
-                                          else "found in the calendar as you left it; left so")
-                rec = replace(rec, ref=item.ref, etag=item.etag, content_hash=found,
-                              user_changed=not as_written,
-                              due=rec.due if as_written or not item.start else item.start)
+            for rec in planner.adopt(inp, items):
                 self.state.put(rec, inp.now)
-                log.info("%s: took back follow-up %s already in the calendar", name, item.key[:12])
+                log.info("%s: took back follow-up %s already in the calendar", name, rec.key[:12])
 
     def _tell(self, report: PassReport, names: dict[str, str]) -> None:
         """One desktop notification for what this pass wrote."""
@@ -515,13 +500,13 @@ class Engine:
         executor.stopped |= stopped
         if apply:
             executor.reconcile(self.state.records().values())
-        records = self.state.records()
-        inp = self._plan_input(report, records, {})
+        inp = self._plan_input(report, self.state.records())
         if apply and not self._adopted:
             self._adopted = True
             self._adopt(inp, executor)
-            inp.records = records = self.state.records()
-        inp.replies = self._replies(inp, report, stopped)
+            inp = inp.but(records=self.state.records())
+        unknown: set[str] = set()
+        inp = inp.but(replies=self._replies(inp, report, stopped, unknown), reply_unknown=unknown)
         report.plan = planner.plan(inp)
         if apply:
             executor.stopped |= stopped

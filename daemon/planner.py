@@ -33,13 +33,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import timing
 from .compose import Composer
 from .detection import Ignored, Interview
 from .keys import action_key, content_hash, interview_id
-from .model import Draft, FollowupEvent, Recipient, Reply
+from .model import Draft, FollowupEvent, Recipient, Reply, StoredItem
 from .records import Record
 from .settings import Policy
 
@@ -163,6 +164,26 @@ class PlanInput:
 
     def key(self, iv: Interview, rid: datetime | None, kind: str, recipient: str = "") -> str:
         return action_key(self.key_names.get(iv.calendar, iv.calendar), iv.uid, rid, kind, recipient)
+
+    @cached_property
+    def processes(self) -> dict[str, str]:
+        """Interview id -> hiring process, grouped once per input."""
+        return group_processes(self.interviews)
+
+    @cached_property
+    def latest(self) -> dict[str, Interview]:
+        """Process -> its latest round."""
+        return latest_rounds(self.interviews, self.processes)
+
+    def but(self, **changes: Any) -> "PlanInput":
+        """A copy with ``changes`` (the records after adoption, the replies
+        once searched); the grouping of unchanged interviews is kept."""
+        new = replace(self, **changes)
+        if "interviews" not in changes:
+            for name in ("processes", "latest"):
+                if name in self.__dict__:
+                    new.__dict__[name] = self.__dict__[name]
+        return new
 
 
 @dataclass
@@ -380,8 +401,7 @@ def _series_written(records: Mapping[str, Record]) -> set[tuple[str, str, str, s
 def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
     """Which mailboxes to search for replies, and for whom: only processes
     whose status check is still to come (or still in Drafts) are asked."""
-    processes = group_processes(inp.interviews)
-    latest = latest_rounds(inp.interviews, processes)
+    processes, latest = inp.processes, inp.latest
     rounds: dict[str, list[Interview]] = {}
     for other in inp.interviews:
         process = processes[interview_id(other.calendar, other.uid, other.event.recurrence_id)]
@@ -524,10 +544,30 @@ def _outcome(f_key: str, kind: str, interview: str, process: str, due: datetime,
     return Outcome(f_key, kind, interview, due, state, to, reason, process)
 
 
+def adopt(inp: PlanInput, found: Sequence[StoredItem]) -> list[Record]:
+    """Records for the daemon's own items ``found`` at the provider that
+    have none (the state database was lost, or is new): each is taken back
+    as done, never written twice, and one the user moved or retitled stays
+    as they left it. Items the policy no longer asks for are left out."""
+    wanted = {f.key: f for f in desired(inp, inp.processes, inp.latest)}
+    out = []
+    for item in found:
+        f = wanted.get(item.key)
+        if f is None or item.key in inp.records:
+            continue
+        seen = content_hash(item.title, item.start, item.end) if item.start and item.end else None
+        event = _event(f, inp)
+        as_written = seen == content_hash(event.title, event.start, event.end)
+        rec = _new_record(f, "done", "found in the calendar and taken back" if as_written
+                          else "found in the calendar as you left it; left so")
+        out.append(replace(rec, ref=item.ref, etag=item.etag, content_hash=seen, user_changed=not as_written,
+                           due=rec.due if as_written or not item.start else item.start))
+    return out
+
+
 def plan(inp: PlanInput) -> Plan:
     """Compare what the policy asks for with the records; see module doc."""
-    processes = group_processes(inp.interviews)
-    latest = latest_rounds(inp.interviews, processes)
+    processes, latest = inp.processes, inp.latest
     held = held_rounds(inp, processes, latest)
     result = Plan(processes=dict(processes))
     seen: set[str] = set()

@@ -23,6 +23,8 @@ ALLOWED_GAPS = ("not measured:", "skipped:")
 #: between two checkpoints when the allocator hands pages back
 SIGNED = ("idle `followup run` RSS growth",)
 
+pytestmark = pytest.mark.slow  # runs the whole benchmark once
+
 
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory) -> list[dict]:

@@ -59,6 +59,7 @@ def _need_corpus():
         pytest.skip(f"corpus not found at {CORPUS}")
 
 
+@pytest.mark.slow  # 294 files, a few of them large
 @pytest.mark.parametrize("name", _files() or ["(no corpus)"])
 def test_file_is_read_without_exceptions(name):
     (events, problems), (start, end) = _read(name)

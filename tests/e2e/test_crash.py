@@ -24,7 +24,7 @@ from daemon.icalout import read_followup_ics
 
 from .world import ME, World, ics_event
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+pytestmark = [pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork"), pytest.mark.slow]
 
 NY = ZoneInfo("America/New_York")
 FIRST = datetime(2026, 10, 26, 9, 0, tzinfo=NY)  # spans the DST change of 2026-11-01

@@ -100,6 +100,7 @@ def worlds(tmp_path):
     return made
 
 
+@pytest.mark.slow
 def test_sixty_days_with_a_fifth_of_calls_failing(worlds, monkeypatch):
     calm, stormy = worlds
     calm_records = run(calm, 60)

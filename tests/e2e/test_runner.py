@@ -68,6 +68,7 @@ def test_scans_every_interval_with_jitter(world):
     assert gaps and all(300 <= g <= 330 + MAX_SLEEP for g in gaps)
 
 
+@pytest.mark.slow
 def test_after_a_suspend_everything_due_meanwhile_runs_once(world):
     acme(world)
     runner, clock, passes = make_runner(world, START - timedelta(hours=1), START + timedelta(days=6))
@@ -158,6 +159,7 @@ def test_a_broken_config_on_reload_keeps_the_old_one(world, caplog):
     assert any(p > broken_at for p in passes)  # still running on the old config
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_real_process_within_ten_seconds(world):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([sys.executable, "-m", "daemon.cli", "--config", str(world.config), "-v", "run"],

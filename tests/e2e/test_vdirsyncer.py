@@ -22,6 +22,8 @@ from tests.servers.common import require_or_skip
 from .test_run import START, acme
 from .world import World
 
+pytestmark = pytest.mark.slow  # the real vdirsyncer, a process per sync
+
 
 def _vdirsyncer() -> str | None:
     beside = Path(sys.executable).parent / "vdirsyncer"

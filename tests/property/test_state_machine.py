@@ -680,7 +680,7 @@ class FollowupWorld(RuleBasedStateMachine):
 FollowupWorld.TestCase.settings = settings(
     max_examples=int(os.environ.get("FOLLOWUP_PROPERTY_EXAMPLES", "200")), stateful_step_count=25,
     deadline=None)  # a pass scans, plans and writes real files: its time varies
-TestFollowupWorld = FollowupWorld.TestCase
+TestFollowupWorld = pytest.mark.slow(FollowupWorld.TestCase)
 
 
 # -- the bugs this machine found, as plain scenarios -----------------------------

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from daemon import planner, timing
 from daemon.compose import Composer
 from daemon.detection import Ignored, classify
-from daemon.model import Attendee, CalendarEvent, Reply
+from daemon.model import Attendee, CalendarEvent, Reply, StoredItem
 from daemon.planner import CALL, NOTE, STATUS, THANK_YOU, PlanInput
 from daemon.settings import Detection, HandwrittenNotePolicy, Me, Policy, StatusCheckPolicy
 
@@ -417,3 +417,29 @@ def test_a_draft_is_dated_when_it_is_written():
     plan = planner.plan(make_input(late, [iv]))
     drafts = [a.draft for a in plan.actions if a.op == "create_draft"]
     assert drafts and all(f"Date: {late.strftime('%a, %d %b %Y %H:%M')}" in d.raw.decode() for d in drafts)
+
+
+def test_adopt_takes_back_own_items_as_written_or_as_the_user_left_them():
+    iv = interview()
+    now = iv.end + timedelta(minutes=1)
+    inp = make_input(now, [iv])
+    call = next(a for a in planner.plan(inp).actions if a.op == "create_event")
+    ev = call.event
+    as_written = StoredItem(key=ev.key, ref="r1", etag="e1", start=ev.start, end=ev.end, title=ev.title)
+    moved = replace(as_written, start=ev.start + timedelta(days=1), end=ev.end + timedelta(days=1))
+    stranger = replace(as_written, key="not-a-key-of-this-policy")
+
+    (rec,) = planner.adopt(inp, [as_written, stranger])
+    assert (rec.key, rec.state, rec.ref, rec.etag, rec.user_changed) == (ev.key, "done", "r1", "e1", False)
+    assert rec.due == call.record.due
+    (rec,) = planner.adopt(inp, [moved])
+    assert rec.user_changed and rec.due == moved.start and "as you left it" in rec.reason
+    # an item that has a record already is the executor's to reconcile, not adopted
+    assert planner.adopt(make_input(now, [iv], records={ev.key: call.record}), [as_written]) == []
+
+
+def test_the_input_groups_its_processes_once_and_keeps_them_in_copies():
+    inp = make_input(datetime(2026, 11, 3, tzinfo=TZ), [interview(), interview(uid="r2")])
+    first = inp.processes
+    assert inp.processes is first and inp.but(records={}).processes is first
+    assert inp.but(interviews=[interview()]).processes is not first

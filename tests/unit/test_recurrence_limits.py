@@ -50,6 +50,7 @@ def test_a_runaway_series_is_one_problem_naming_it_and_the_rest_is_read(name, wh
     assert why in problem.message and problem.message.endswith("it was skipped")
 
 
+@pytest.mark.slow  # each runs into the time limit
 @pytest.mark.parametrize("name", ["secondly_forever", "hourly_since_1990", "never_matches"])
 def test_a_runaway_series_costs_little_memory(name):
     tracemalloc.start()  # slows the walk down: it may end by time rather than by count
