@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from . import __version__
 from .errors import ConfigError, FollowupError
+from .kinds import Op
 
 log = logging.getLogger("followup")
 
@@ -100,7 +101,7 @@ def cmd_plan(args) -> int:
 
 def _summary(rep) -> str:
     applied = rep.applied
-    written = [a for a in applied.done if a.op != "record"]
+    written = [a for a in applied.done if a.op != Op.RECORD]
     parts = [f"{len(rep.interviews)} interviews", f"{len(written)} changes made"]
     if applied.failed:
         parts.append(f"{len(applied.failed)} failed")
@@ -136,7 +137,7 @@ def cmd_run(args) -> int:
     finally:
         lock.release()
     for a in rep.applied.done:
-        if a.op != "record":
+        if a.op != Op.RECORD:
             log.info("%s: %s %s", a.record.target, a.op.replace("_", " "), report.LABELS[a.record.kind])
     for name, why in rep.account_errors.items():
         print(f"{name}: {why}", file=sys.stderr)

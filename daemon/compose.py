@@ -12,16 +12,12 @@ from pathlib import Path
 
 from .detection import Interview
 from .mail import build_draft, message_id
+from .kinds import Kind
 from .model import Draft, FollowupEvent, Recipient
 from .settings import Me
 from .templates import LANGUAGES, Template, load_template
 
-TEMPLATE_FOR = {
-    "thank_you_email": "thank_you",
-    "handwritten_note": "handwritten_note",
-    "follow_up_call": "follow_up_call",
-    "status_check_email": "status_check",
-}
+TEMPLATE_FOR = {kind.value: kind.template for kind in Kind}
 NO_NAME = "Hiring team"
 # what the templates need in each language beyond the templates themselves
 _WORDS = {

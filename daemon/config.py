@@ -27,6 +27,7 @@ from . import registry
 from .connector import Option
 from .durations import parse_duration, parse_time_of_day
 from .files import read_regular
+from .kinds import Kind
 from .errors import ConfigError
 from .settings import (
     AccountConfig, Detection, FollowUpCallPolicy, HandwrittenNotePolicy, Me, Notifications,
@@ -98,7 +99,7 @@ def _syntax_error(message: str) -> str:
 def from_dict(data: dict, source: Path, base_dir: Path, holidays: bool = True) -> Settings:
     """Check already-parsed TOML ``data``; ``source`` names the file in
     messages, ``base_dir`` anchors relative paths."""
-    reader = _Reader(Path(source), Path(base_dir))
+    reader = _ConfigReader(Path(source), Path(base_dir))
     reader.holidays = holidays
     return reader.read(data)
 
@@ -226,7 +227,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     **ACCOUNT_KEYS,
 }
 _TOP = ("me", "state", "templates", "scan", "notifications", "policy", "detection", "calendars", "mailboxes")
-_POLICIES = ("thank_you", "handwritten_note", "follow_up_call", "status_check")
+_POLICIES = tuple(kind.template for kind in Kind)  # a [policy.*] section per kind
 
 _EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+")
 
@@ -258,7 +259,7 @@ def _is_kind(value: Any, kind: type | tuple[type, ...]) -> bool:
 
 # ------------------------------------------------------------------ reader
 
-class _Reader:
+class _ConfigReader:
     """Reads one parsed file, collecting problems instead of stopping."""
 
     def __init__(self, source: Path, base_dir: Path):

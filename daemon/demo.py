@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from . import config, report
 from .engine import Engine
+from .kinds import Op
 
 ME = "alex.morgan@example.org"
 
@@ -142,7 +143,7 @@ def run_demo(folder: Path | None) -> int:
         rep = engine.run_pass(now, apply=True)
     finally:
         engine.close()
-    written = [a for a in rep.applied.done if a.op != "record"]
+    written = [a for a in rep.applied.done if a.op != Op.RECORD]
     print(f"\nOne pass done: {len(written)} follow-ups written.")
     events = sorted((root / "calendar").glob("followup-*.ics"))
     drafts = sorted(p for sub in ("cur", "new") for p in (root / "Mail" / "Drafts" / sub).iterdir())

@@ -24,6 +24,7 @@ from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, Tr
 from .executor import CHANGED_BY_USER, DELETED_BY_USER, Applied, Executor
 from .interest import Interest
 from .keys import interview_id
+from .kinds import Op, RecordState
 from .answers import Judge as AnswerJudge
 from .answers import first_answer
 from .model import CalendarEvent, Problem, Reply, ReplySearch
@@ -374,7 +375,7 @@ class Engine:
     def _tell(self, report: PassReport, names: dict[str, str]) -> None:
         """One desktop notification for what this pass wrote."""
         written = [Written(LABELS[a.record.kind], _who(a.record, names), report.applied.links.get(a.key, ""))
-                   for a in report.applied.done if a.op in ("create_draft", "create_event")]
+                   for a in report.applied.done if a.op in (Op.CREATE_DRAFT, Op.CREATE_EVENT)]
         said = summary(written)
         if said is not None:
             self.notifier.tell(said)
@@ -417,7 +418,7 @@ class Engine:
             log.info("%s: could not look at the follow-up call %s: %s", rec.target, rec.key[:12], exc)
             return None
         if item is None:
-            self.state.put(replace(rec, state="skipped", reason=DELETED_BY_USER, cause="user",
+            self.state.put(replace(rec, state=RecordState.SKIPPED, reason=DELETED_BY_USER, cause="user",
                                    user_changed=True), report.now)
             return None
         if item.start is not None and item.start != rec.due:

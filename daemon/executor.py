@@ -17,6 +17,7 @@ from datetime import datetime
 from .connector import Calendar, Mailbox
 from .errors import AuthError, Conflict, ConnectorError, TransientError, Unsupported
 from .keys import content_hash
+from .kinds import Op, RecordState
 from .model import StoredItem
 from .planner import EVENT_KINDS, Action, Record
 from .state import State
@@ -71,7 +72,7 @@ class Executor:
     def reconcile(self, records: Iterable[Record]) -> None:
         """Resolve every ``pending`` record by looking its key up first."""
         for rec in records:
-            if rec.state != "pending" or rec.target in self.stopped or not self._known(rec.target):
+            if rec.state != RecordState.PENDING or rec.target in self.stopped or not self._known(rec.target):
                 continue
             try:
                 self._reconcile_one(rec)
@@ -87,39 +88,42 @@ class Executor:
 
     def _reconcile_one(self, rec: Record) -> None:
         item = self._find(rec)
-        if rec.op == "create":
+        if rec.pending_op == "create":
             if item is None:
-                self._put(replace(rec, state="planned", op=None))
+                self._put(replace(rec, state=RecordState.PLANNED, pending_op=None))
             else:
                 found = _hash(item)
                 if found is not None and rec.content_hash is not None and found != rec.content_hash:
                     # written, then moved or retitled before this check
-                    self._put(replace(rec, state="done", op=None, ref=item.ref, etag=item.etag,
+                    self._put(replace(rec, state=RecordState.DONE, pending_op=None, ref=item.ref, etag=item.etag,
                                       content_hash=found, user_changed=True, reason=CHANGED_BY_USER))
                 elif found is None and rec.kind not in EVENT_KINDS:
                     # a draft: whether the user edited it since cannot be told
                     # from here, so it is never deleted (nor would it be changed)
-                    self._put(replace(rec, state="done", op=None, ref=item.ref, etag=item.etag,
+                    self._put(replace(rec, state=RecordState.DONE, pending_op=None, ref=item.ref, etag=item.etag,
                                       user_changed=True, reason=IN_DOUBT))
                 else:
-                    self._put(replace(rec, state="done", op=None, ref=item.ref, etag=item.etag,
+                    self._put(replace(rec, state=RecordState.DONE, pending_op=None, ref=item.ref, etag=item.etag,
                                       content_hash=found or rec.content_hash))
-        elif rec.op == "update":
+        elif rec.pending_op == "update":
             if item is None:
-                self._put(replace(rec, state="skipped", op=None, reason=DELETED_BY_USER, cause="user"))
+                self._put(replace(rec, state=RecordState.SKIPPED, pending_op=None, reason=DELETED_BY_USER,
+                                  cause="user"))
             elif _hash(item) == rec.content_hash:
-                self._put(replace(rec, state="done", op=None, ref=item.ref, etag=item.etag))
+                self._put(replace(rec, state=RecordState.DONE, pending_op=None, ref=item.ref, etag=item.etag))
             elif item.etag == rec.etag:  # the update never happened: plan it again
-                self._put(replace(rec, state="done", op=None, content_hash=None))
+                self._put(replace(rec, state=RecordState.DONE, pending_op=None, content_hash=None))
             else:
-                self._put(replace(rec, state="done", op=None, user_changed=True, reason=CHANGED_BY_USER))
-        elif rec.op == "delete":
+                self._put(replace(rec, state=RecordState.DONE, pending_op=None, user_changed=True,
+                                  reason=CHANGED_BY_USER))
+        elif rec.pending_op == "delete":
             if item is None:
-                self._put(replace(rec, state="cancelled", op=None, ref=None, etag=None))
+                self._put(replace(rec, state=RecordState.CANCELLED, pending_op=None, ref=None, etag=None))
             elif item.etag == rec.etag:  # not deleted yet: the planner will ask again
-                self._put(replace(rec, state="done", op=None))
+                self._put(replace(rec, state=RecordState.DONE, pending_op=None))
             else:
-                self._put(replace(rec, state="done", op=None, user_changed=True, reason=CHANGED_BY_USER))
+                self._put(replace(rec, state=RecordState.DONE, pending_op=None, user_changed=True,
+                                  reason=CHANGED_BY_USER))
 
     # -- a pass --------------------------------------------------------------
 
@@ -131,7 +135,7 @@ class Executor:
             if should_stop():
                 break
             target = action.record.target
-            if action.op != "record" and (target in self.stopped or not self._known(target)):
+            if action.op != Op.RECORD and (target in self.stopped or not self._known(target)):
                 result.skipped.append(action)
                 continue
             try:
@@ -150,51 +154,51 @@ class Executor:
     def _apply_one(self, action: Action) -> str:
         """Carry out one action; the web address of a draft it wrote, or ""."""
         rec, prev = action.record, action.previous
-        if action.op == "record":
+        if action.op == Op.RECORD:
             self._put(rec)
-        elif action.op == "create_event":
-            self._put(replace(rec, state="pending", op="create"))
+        elif action.op == Op.CREATE_EVENT:
+            self._put(replace(rec, state=RecordState.PENDING, pending_op="create"))
             try:
                 item = self.calendars[rec.target].create_event(action.event)
             except Conflict as exc:  # its place is taken for good: never asked again
-                self._put(replace(rec, state="skipped", cause="user", user_changed=True, reason=str(exc)))
+                self._put(replace(rec, state=RecordState.SKIPPED, cause="user", user_changed=True, reason=str(exc)))
                 return ""
             self._put(replace(rec, ref=item.ref, etag=item.etag))
-        elif action.op == "create_draft":
+        elif action.op == Op.CREATE_DRAFT:
             draft = action.draft  # composed before the intent is stored
             assert draft is not None and draft.message_id == rec.message_id
             if prev is None and self.mailboxes[rec.target].find_sent(rec.key, draft.message_id):
                 # no record, yet sent: the state was lost after the user sent it
-                self._put(replace(rec, state="done", user_changed=True, reason=ALREADY_SENT))
+                self._put(replace(rec, state=RecordState.DONE, user_changed=True, reason=ALREADY_SENT))
                 return ""
-            self._put(replace(rec, state="pending", op="create"))
+            self._put(replace(rec, state=RecordState.PENDING, pending_op="create"))
             try:
                 item = self.mailboxes[rec.target].create_draft(draft)
             except Conflict as exc:  # its Message-ID is taken by a message not ours
-                self._put(replace(rec, state="done", user_changed=True, reason=str(exc)))
+                self._put(replace(rec, state=RecordState.DONE, user_changed=True, reason=str(exc)))
                 return ""
             self._put(replace(rec, ref=item.ref, etag=item.etag))
             return item.link
-        elif action.op == "update_event":
+        elif action.op == Op.UPDATE_EVENT:
             assert prev is not None and action.event is not None
-            self._put(replace(rec, state="pending", op="update", ref=prev.ref, etag=prev.etag))
+            self._put(replace(rec, state=RecordState.PENDING, pending_op="update", ref=prev.ref, etag=prev.etag))
             try:
                 item = self.calendars[rec.target].update_event(_item(prev), action.event)
             except Conflict:
                 self._user_changed(prev)
                 return ""
             self._put(replace(rec, ref=item.ref, etag=item.etag))
-        elif action.op in ("delete_event", "delete_draft"):
+        elif action.op in (Op.DELETE_EVENT, Op.DELETE_DRAFT):
             assert prev is not None
             if self._find(prev) is None:
                 # gone already: the user deleted it, so it must never come
                 # back, not even when the reason for withdrawing it goes away
-                self._put(replace(prev, state="skipped", reason=DELETED_BY_USER, cause="user",
+                self._put(replace(prev, state=RecordState.SKIPPED, reason=DELETED_BY_USER, cause="user",
                                   user_changed=True))
                 return ""
-            self._put(replace(rec, state="pending", op="delete", ref=prev.ref, etag=prev.etag))
+            self._put(replace(rec, state=RecordState.PENDING, pending_op="delete", ref=prev.ref, etag=prev.etag))
             try:
-                if action.op == "delete_event":
+                if action.op == Op.DELETE_EVENT:
                     self.calendars[rec.target].delete_event(_item(prev))
                 else:
                     self.mailboxes[rec.target].delete_draft(_item(prev))
@@ -203,7 +207,7 @@ class Executor:
                 return ""
             except Unsupported as exc:
                 # final: the item stays for the user, and is never asked about again
-                self._put(replace(prev, state="done", user_changed=True,
+                self._put(replace(prev, state=RecordState.DONE, user_changed=True,
                                   reason=f"{rec.reason or 'no longer needed'}; {LEFT_FOR_YOU}: {exc}"))
                 return ""
             self._put(rec)
@@ -215,10 +219,10 @@ class Executor:
         """The item is no longer as the daemon wrote it: never touch it again."""
         item = self._find(prev)
         if item is None:
-            self._put(replace(prev, state="skipped", reason=DELETED_BY_USER, cause="user", user_changed=True))
+            self._put(replace(prev, state=RecordState.SKIPPED, reason=DELETED_BY_USER, cause="user", user_changed=True))
         else:  # an event is shown where the user put it
             due = item.start if prev.kind in EVENT_KINDS and item.start else prev.due
-            self._put(replace(prev, state="done", reason=CHANGED_BY_USER, user_changed=True, due=due))
+            self._put(replace(prev, state=RecordState.DONE, reason=CHANGED_BY_USER, user_changed=True, due=due))
 
 
 def _item(rec: Record) -> StoredItem:

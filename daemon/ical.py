@@ -84,7 +84,7 @@ def parse_ics(data: bytes, source: str, start: datetime, end: datetime,
     """
     if start.utcoffset() is None or end.utcoffset() is None:
         raise ValueError("parse_ics needs an aware start and end")
-    reader = _Reader(source, start, end, tz)
+    reader = _EventReader(source, start, end, tz)
     with warnings.catch_warnings():
         # icalendar warns about guessed time zones; the guesses are fine
         warnings.simplefilter("ignore")
@@ -141,7 +141,7 @@ class _Series:
             "RRULE" in self.master or "RDATE" in self.master)
 
 
-class _Reader:
+class _EventReader:
     """One ``parse_ics`` call: collects events and problems."""
 
     def __init__(self, source: str, start: datetime, end: datetime, tz: tzinfo):

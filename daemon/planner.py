@@ -39,17 +39,15 @@ from zoneinfo import ZoneInfo
 from . import timing
 from .compose import Composer
 from .detection import Ignored, Interview
+from .kinds import Kind, Op, RecordState
 from .keys import action_key, content_hash, interview_id
 from .model import Draft, FollowupEvent, Recipient, Reply, StoredItem
 from .records import Record
 from .settings import Policy
 
-THANK_YOU = "thank_you_email"
-NOTE = "handwritten_note"
-CALL = "follow_up_call"
-STATUS = "status_check_email"
-KINDS = (THANK_YOU, NOTE, CALL, STATUS)
-EVENT_KINDS = frozenset({NOTE, CALL})
+THANK_YOU, NOTE, CALL, STATUS = Kind.THANK_YOU, Kind.NOTE, Kind.CALL, Kind.STATUS
+KINDS = tuple(Kind)
+EVENT_KINDS = frozenset(k for k in Kind if k.is_event)
 
 # A status check later than this past its due time is no longer drafted.
 STATUS_CHECK_GRACE = timedelta(days=14)
@@ -63,7 +61,9 @@ MAX_PANEL = 8
 # re-accepted, the later round is removed, the kind is turned back on).
 REVIVABLE = frozenset({"interview_cancelled", "superseded", "disabled", "no_mailbox"})
 
-TERMINAL = frozenset({"cancelled", "expired", "skipped"})
+# Records that need nothing more: a cancellation whose cause can go away
+# again is still brought back by ``_revivable``.
+TERMINAL = frozenset({RecordState.CANCELLED, RecordState.EXPIRED, RecordState.SKIPPED})
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Action:
     A draft to create is composed when ``draft`` is first read (a dry run
     never needs the message itself)."""
 
-    op: str  # create_event, update_event, delete_event, create_draft, delete_draft, record
+    op: Op
     record: Record
     previous: Record | None = None
     event: FollowupEvent | None = None
@@ -273,7 +273,7 @@ def held_rounds(inp: PlanInput, processes: Mapping[str, str],
                 if rec.interview not in present and rec.interview not in withdrawn
                 and rec.process in latest]
     written = {rec.interview for rec in vanished
-               if rec.kind in (CALL, STATUS) and rec.state in ("done", "pending")}
+               if rec.kind in (CALL, STATUS) and rec.state in (RecordState.DONE, RecordState.PENDING)}
     held = Held({}, {})
     latest_due = {process: _call_due(iv, inp) for process, iv in latest.items()}
     for rec in vanished:
@@ -391,7 +391,7 @@ def _series_written(records: Mapping[str, Record]) -> set[tuple[str, str, str, s
     the series' own is not written again."""
     out = set()
     for rec in records.values():
-        if rec.kind in (THANK_YOU, NOTE) and rec.state in ("done", "pending"):
+        if rec.kind in (THANK_YOU, NOTE) and rec.state in (RecordState.DONE, RecordState.PENDING):
             calendar, uid, rid = (rec.interview.split("\x1f") + ["", "", ""])[:3]
             if rid:
                 out.add((calendar, uid, rec.kind, rec.recipient.lower()))
@@ -408,7 +408,7 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
         rounds.setdefault(process, []).append(other)
     ids_of: dict[str, list[Record]] = {}
     for rec in inp.records.values():  # the drafts written for each process
-        if rec.message_id and rec.state == "done":
+        if rec.message_id and rec.state == RecordState.DONE:
             ids_of.setdefault(rec.process, []).append(rec)
     queries = []
     for process, iv in sorted(latest.items()):
@@ -419,7 +419,7 @@ def reply_queries(inp: PlanInput) -> list[ReplyQuery]:
         rec = inp.records.get(key)
         if rec is not None and (rec.user_changed or (rec.state in TERMINAL and not _revivable(rec))):
             continue
-        if rec is not None and rec.state == "done" and inp.now > rec.due + REPLY_WATCH:
+        if rec is not None and rec.state == RecordState.DONE and inp.now > rec.due + REPLY_WATCH:
             continue
         if inp.now < iv.end:
             continue
@@ -458,7 +458,7 @@ def _same_instant(a: datetime, b: datetime) -> bool:
 
 def _revivable(rec: Record) -> bool:
     """A cancellation that is undone when its cause goes away."""
-    return rec.state == "cancelled" and rec.cause in REVIVABLE
+    return rec.state == RecordState.CANCELLED and rec.cause in REVIVABLE
 
 
 def _new_record(f: Followup, state: str, reason: str = "", cause: str = "") -> Record:
@@ -473,61 +473,61 @@ def _new_record(f: Followup, state: str, reason: str = "", cause: str = "") -> R
 
 def _withdraw(rec: Record, reason: str, cause: str) -> Action | None:
     """Actions that take back a follow-up (record only, or delete own item)."""
-    if rec.state in TERMINAL or rec.state == "pending":
+    if rec.state in TERMINAL or rec.state == RecordState.PENDING:
         return None
-    if rec.state == "planned":
-        return Action("record", replace(rec, state="cancelled", reason=reason, cause=cause))
+    if rec.state == RecordState.PLANNED:
+        return Action(Op.RECORD, replace(rec, state=RecordState.CANCELLED, reason=reason, cause=cause))
     # done: remove only our own unchanged items: calendar items, and a
     # status-check draft (the company replied, a later round took over, the
     # round was cancelled). Thank-you drafts stay.
     if rec.user_changed or rec.ref is None:
         return None
-    after = replace(rec, state="cancelled", reason=reason, cause=cause, ref=None, etag=None)
+    after = replace(rec, state=RecordState.CANCELLED, reason=reason, cause=cause, ref=None, etag=None)
     if rec.kind in EVENT_KINDS:
-        return Action("delete_event", after, previous=rec)
+        return Action(Op.DELETE_EVENT, after, previous=rec)
     if rec.kind == STATUS:
-        return Action("delete_draft", after, previous=rec)
+        return Action(Op.DELETE_DRAFT, after, previous=rec)
     return None
 
 
 def _decide(f: Followup, rec: Record | None, inp: PlanInput) -> Action | None:
     now = inp.now
     if rec is not None and _revivable(rec) and not f.suppressed:
-        rec = replace(rec, state="planned", reason="", cause="")
+        rec = replace(rec, state=RecordState.PLANNED, reason="", cause="")
         revived = True
     else:
         revived = False
     if f.suppressed:
         if rec is None:
-            return Action("record", _new_record(f, "cancelled", f.suppressed, f.cause))
+            return Action(Op.RECORD, _new_record(f, RecordState.CANCELLED, f.suppressed, f.cause))
         return _withdraw(rec, f.suppressed, f.cause)
-    if rec is None or rec.state == "planned":
+    if rec is None or rec.state == RecordState.PLANNED:
         if f.expires_at is not None and now > f.expires_at:
-            return Action("record", _new_record(
-                f, "expired", f"its time had passed ({f.expires_at:%Y-%m-%d %H:%M}) before it could be written",
-                "expired"))
+            return Action(Op.RECORD, _new_record(
+                f, RecordState.EXPIRED,
+                f"its time had passed ({f.expires_at:%Y-%m-%d %H:%M}) before it could be written", "expired"))
         if now >= f.ready_at:
             if f.kind == STATUS and f.process in inp.reply_unknown:
                 return None  # a reply may have come: do not draft before knowing
-            done = _new_record(f, "done")
+            done = _new_record(f, RecordState.DONE)
             if f.kind in EVENT_KINDS:
                 event = _event(f, inp)
                 done = replace(done, content_hash=content_hash(event.title, event.start, event.end))
-                return Action("create_event", done, previous=rec, event=event)
+                return Action(Op.CREATE_EVENT, done, previous=rec, event=event)
             def compose(f=f) -> Draft:  # dated when it is written, so it sorts as it should
                 return inp.composer.draft(f.kind, f.key, f.interview, f.to, inp.now)
 
-            return Action("create_draft", replace(done, message_id=inp.composer.message_id(f.key)),
+            return Action(Op.CREATE_DRAFT, replace(done, message_id=inp.composer.message_id(f.key)),
                           previous=rec, compose=compose)
         if rec is None or revived or not _same_instant(rec.due, f.due):
-            return Action("record", _new_record(f, "planned"))
+            return Action(Op.RECORD, _new_record(f, RecordState.PLANNED))
         return None
-    if rec.state == "done" and f.kind in EVENT_KINDS and rec.ref and not rec.user_changed:
+    if rec.state == RecordState.DONE and f.kind in EVENT_KINDS and rec.ref and not rec.user_changed:
         event = _event(f, inp)
         new_hash = content_hash(event.title, event.start, event.end)
         if new_hash != rec.content_hash:
             after = replace(rec, due=f.due, content_hash=new_hash, reason="moved with the interview")
-            return Action("update_event", after, previous=rec, event=event)
+            return Action(Op.UPDATE_EVENT, after, previous=rec, event=event)
     return None
 
 
@@ -558,7 +558,7 @@ def adopt(inp: PlanInput, found: Sequence[StoredItem]) -> list[Record]:
         seen = content_hash(item.title, item.start, item.end) if item.start and item.end else None
         event = _event(f, inp)
         as_written = seen == content_hash(event.title, event.start, event.end)
-        rec = _new_record(f, "done", "found in the calendar and taken back" if as_written
+        rec = _new_record(f, RecordState.DONE, "found in the calendar and taken back" if as_written
                           else "found in the calendar as you left it; left so")
         out.append(replace(rec, ref=item.ref, etag=item.etag, content_hash=seen, user_changed=not as_written,
                            due=rec.due if as_written or not item.start else item.start))
@@ -575,13 +575,13 @@ def plan(inp: PlanInput) -> Plan:
         seen.add(f.key)
         rec = inp.records.get(f.key)
         action = _decide(f, rec, inp)
-        if (not f.suppressed and f.ready_at > inp.now and (rec is None or rec.state == "planned")
+        if (not f.suppressed and f.ready_at > inp.now and (rec is None or rec.state == RecordState.PLANNED)
                 and (result.next_wake is None or f.ready_at < result.next_wake)):
             result.next_wake = f.ready_at
         if action is not None:
             result.actions.append(action)
         final = action.record if action is not None else rec
-        if action is not None and action.op != "record":
+        if action is not None and action.op != Op.RECORD:
             state, reason = "due", action.record.reason or f"to be written ({action.op.replace('_', ' ')})"
         elif final is not None:
             state, reason = final.state, final.reason
@@ -589,7 +589,7 @@ def plan(inp: PlanInput) -> Plan:
             state, reason = "planned", ""
         # a follow-up event the user moved is shown where they put it
         shown = final.due if (final is not None and final.user_changed and final.kind in EVENT_KINDS
-                              and final.state == "done") else f.due
+                              and final.state == RecordState.DONE) else f.due
         result.outcomes.append(_outcome(
             f.key, f.kind, interview_id(f.interview.calendar, f.interview.uid, f.interview.event.recurrence_id),
             f.process, shown, state, tuple(r.email for r in f.to if r.email), reason, inp.now))
@@ -615,7 +615,7 @@ def plan(inp: PlanInput) -> Plan:
         else:
             rec_state = rec.state
             reason = rec.reason
-            if w is None and rec.state in ("planned", "pending"):
+            if w is None and rec.state in (RecordState.PLANNED, RecordState.PENDING):
                 reason = ("on hold: no longer asked for since the event changed" if rec.interview in present
                           else "on hold: the interview is no longer in the calendar")
         result.outcomes.append(_outcome(rec.key, rec.kind, rec.interview, rec.process, rec.due,

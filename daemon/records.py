@@ -18,11 +18,11 @@ class Record:
     interview: str  # interview id (calendar, UID, recurrence instant)
     process: str
     due: datetime
-    state: str  # planned, pending, done, cancelled, expired, skipped
+    state: str  # a RecordState (daemon.kinds)
     recipient: str = ""
     reason: str = ""
     cause: str = ""
-    op: str | None = None  # with "pending": create, update or delete
+    pending_op: str | None = None  # with "pending": the write under way (create, update or delete)
     ref: str | None = None
     etag: str | None = None
     content_hash: str | None = None

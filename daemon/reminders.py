@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .planner import CALL
+from .kinds import Kind, RecordState
 from .records import Record
 
 MORNING = time(8, 0)
@@ -39,7 +39,7 @@ def calls_today(records: Iterable[Record], now: datetime, tz: ZoneInfo,
     there is none to come)."""
     due, later = [], []
     for rec in records:
-        if rec.kind != CALL or rec.state != "done" or rec.key in told or rec.due <= now:
+        if rec.kind != Kind.CALL or rec.state != RecordState.DONE or rec.key in told or rec.due <= now:
             continue
         at = remind_at(rec.due, tz)
         (due if at <= now else later).append((at, rec))

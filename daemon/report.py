@@ -10,17 +10,13 @@ from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
 
 from .keys import instant, interview_id
+from .kinds import Kind, RecordState
 
 if TYPE_CHECKING:  # only for annotations: status output must start fast
     from .planner import Outcome
     from .records import Record
 
-LABELS = {
-    "thank_you_email": "thank-you email",
-    "handwritten_note": "handwritten note",
-    "follow_up_call": "follow-up call",
-    "status_check_email": "status check email",
-}
+LABELS = {kind.value: kind.label for kind in Kind}
 
 
 def _iso(dt: datetime | None, tz: ZoneInfo) -> str | None:
@@ -144,9 +140,9 @@ def _pipeline(records: list[Record], names: dict[str, str], tz: ZoneInfo, now: d
     rows = []
     for process, recs in by_process.items():
         rounds = len({r.interview for r in recs})
-        done = [r for r in recs if r.state == "done" and r.due <= now]
-        placed = [r for r in recs if r.state == "done" and r.due > now]  # a call in the calendar
-        coming = [r for r in recs if r.state in ("planned", "pending")]
+        done = [r for r in recs if r.state == RecordState.DONE and r.due <= now]
+        placed = [r for r in recs if r.state == RecordState.DONE and r.due > now]  # a call in the calendar
+        coming = [r for r in recs if r.state in (RecordState.PLANNED, RecordState.PENDING)]
         answered = any(r.cause == "reply" for r in recs)
         parts = [f"{rounds} round{'s' if rounds != 1 else ''}"]
         if done:
@@ -188,7 +184,7 @@ def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: da
         moment = f"last pass {when(last_ok, tz)}" if status == "ok" and last_ok else f"since {when(since, tz)}"
         lines.append(f"  {_safe(name, 60)}: {status}, {moment}{good}" + (f": {_safe(message, 400)}" if message else ""))
     lines += _pipeline(records, names, tz, now)
-    upcoming = [r for r in records if r.state in ("planned", "pending")]
+    upcoming = [r for r in records if r.state in (RecordState.PLANNED, RecordState.PENDING)]
     lines += ["", f"Upcoming follow-ups ({len(upcoming)}):"]
     for r in upcoming:
         state = "due now" if r.due <= now else "planned"
@@ -205,7 +201,7 @@ def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: da
         lines += [f"  followup {kind.replace('_', '-')} "
                   f"{'--title ' + repr(t[6:]) if t.startswith('title:') else repr(t)}"
                   for kind, t in decided]
-    past = [r for r in records if r.state not in ("planned", "pending")]
+    past = [r for r in records if r.state not in (RecordState.PLANNED, RecordState.PENDING)]
     lines += ["", f"Done and closed ({len(past)}):"]
     for r in past[-50:]:
         reason = f"({_safe(r.reason, 200)})" if r.reason else ""

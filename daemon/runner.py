@@ -29,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .errors import ConfigError, FollowupError, StateError
+from .kinds import Op
 from .settings import Settings
 
 log = logging.getLogger("followup")
@@ -179,7 +180,7 @@ class Runner:
                     next_scan, next_wake = now + timedelta(seconds=delay), None
                 else:
                     state_failures = 0
-                    written = sum(1 for a in report.applied.done if a.op != "record")
+                    written = sum(1 for a in report.applied.done if a.op != Op.RECORD)
                     log.info("pass at %s: %d interviews, %d changes, %d accounts with problems",
                              now.isoformat(timespec="seconds"), len(report.interviews), written,
                              len(report.account_errors))

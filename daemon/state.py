@@ -208,6 +208,8 @@ def event_from_json(text: str) -> CalendarEvent:
 
 
 _RECORD_FIELDS = [f.name for f in fields(Record)]
+# the column of a field whose name differs from it
+_RECORD_COLUMNS = [{"pending_op": "op"}.get(name, name) for name in _RECORD_FIELDS]
 
 
 class State:
@@ -249,7 +251,7 @@ class State:
     # -- records -----------------------------------------------------------
 
     def records(self) -> dict[str, Record]:
-        cur = self.db.execute(f"SELECT {', '.join(_RECORD_FIELDS)} FROM actions")
+        cur = self.db.execute(f"SELECT {', '.join(_RECORD_COLUMNS)} FROM actions")
         out = {}
         for row in cur:
             d = dict(zip(_RECORD_FIELDS, row))
@@ -263,7 +265,7 @@ class State:
         values = [getattr(rec, f) for f in _RECORD_FIELDS]
         values[_RECORD_FIELDS.index("due")] = _iso(rec.due)
         values[_RECORD_FIELDS.index("user_changed")] = int(rec.user_changed)
-        names = ", ".join([*_RECORD_FIELDS, "updated_at"])
+        names = ", ".join([*_RECORD_COLUMNS, "updated_at"])
         marks = ", ".join("?" * (len(_RECORD_FIELDS) + 1))
         self.db.execute(f"INSERT OR REPLACE INTO actions ({names}) VALUES ({marks})",
                         [*values, _iso(now)])

@@ -21,8 +21,9 @@ from importlib import resources
 from pathlib import Path
 
 from daemon.errors import ConfigError
+from daemon.kinds import Kind
 
-TEMPLATE_NAMES = ("thank_you", "follow_up_call", "status_check", "handwritten_note")
+TEMPLATE_NAMES = tuple(kind.template for kind in Kind)
 
 PLACEHOLDERS = (
     "interviewer_name",  # the caller falls back to e.g. "Hiring team"

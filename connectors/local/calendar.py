@@ -127,7 +127,7 @@ class LocalCalendar(Calendar):
             return ScanResult(full=False, sync_token=sync_token)  # not a file changed
         files = self._list_sources()
         previous = self._previous(sync_token, window) if sync_token else None
-        reader = _Reader(start, end, tz, interest)
+        reader = _SourceReader(start, end, tz, interest)
         if previous is None:
             return self._full_scan(files, reader, window)
         return self._incremental_scan(files, previous, sync_token, reader, window)
@@ -144,7 +144,7 @@ class LocalCalendar(Calendar):
         self._issued = (token, window, table)
         return token
 
-    def _full_scan(self, files: dict[str, _File], reader: _Reader, window) -> ScanResult:
+    def _full_scan(self, files: dict[str, _File], reader: _SourceReader, window) -> ScanResult:
         table: dict[str, list] = {}
         for name in sorted(files):
             uids = reader.read(files[name])
@@ -155,7 +155,7 @@ class LocalCalendar(Calendar):
                           sync_token=self._issue(window, table))
 
     def _incremental_scan(self, files: dict[str, _File], previous: dict[str, list],
-                          token: str, reader: _Reader, window) -> ScanResult:
+                          token: str, reader: _SourceReader, window) -> ScanResult:
         changed = {name for name, f in files.items()
                    if name not in previous or not f.same_as(previous[name])}
         gone = set(previous) - set(files)
@@ -425,7 +425,7 @@ class _Gone(Conflict):
     """The follow-up's file no longer exists."""
 
 
-class _Reader:
+class _SourceReader:
     """Reads source files for one scan, collecting events and problems."""
 
     def __init__(self, start: datetime, end: datetime, tz: tzinfo, interest: Interest | None):

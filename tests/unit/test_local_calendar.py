@@ -527,7 +527,7 @@ def test_a_fifo_in_place_of_a_file_is_a_problem_not_a_hang(cal, folder):
     """Regression: a file swapped for a FIFO between stat and open blocked the pass forever."""
     fifo = folder / "swapped.ics"
     os.mkfifo(fifo)
-    reader = local._Reader(*WINDOW, BERLIN, None)
+    reader = local._SourceReader(*WINDOW, BERLIN, None)
     result = finishes(lambda: reader.read(local._File(str(fifo), 1, 2, 3)))
     assert result == set()
     (problem,) = reader.problems

@@ -102,7 +102,7 @@ def followup(key="k1", hour=10):
 def test_pending_create_that_reached_the_calendar_becomes_done(parts):
     cal, _, st, ex = parts
     item = cal.create_event(followup())
-    st.put(record(state="pending", op="create"), NOW)
+    st.put(record(state="pending", pending_op="create"), NOW)
     ex.reconcile(st.records().values())
     rec = st.records()["k1"]
     assert (rec.state, rec.ref, rec.etag) == ("done", item.ref, item.etag)
@@ -111,7 +111,7 @@ def test_pending_create_that_reached_the_calendar_becomes_done(parts):
 
 def test_pending_create_that_never_arrived_is_planned_again(parts):
     _, _, st, ex = parts
-    st.put(record(state="pending", op="create"), NOW)
+    st.put(record(state="pending", pending_op="create"), NOW)
     ex.reconcile(st.records().values())
     assert st.records()["k1"].state == "planned"
 
@@ -123,11 +123,11 @@ def test_pending_update_is_resolved_by_what_the_calendar_shows(parts):
     new_hash = content_hash(new_event.title, new_event.start, new_event.end)
     # the update happened, then the process died
     new = cal.update_event(old, new_event)
-    st.put(record(state="pending", op="update", ref=old.ref, etag=old.etag, content_hash=new_hash), NOW)
+    st.put(record(state="pending", pending_op="update", ref=old.ref, etag=old.etag, content_hash=new_hash), NOW)
     ex.reconcile(st.records().values())
     assert st.records()["k1"].state == "done" and st.records()["k1"].etag == new.etag
     # the update never happened: done with no hash, so the planner asks again
-    st.put(record(state="pending", op="update", ref=new.ref, etag=new.etag, content_hash="other"), NOW)
+    st.put(record(state="pending", pending_op="update", ref=new.ref, etag=new.etag, content_hash="other"), NOW)
     ex.reconcile(st.records().values())
     assert st.records()["k1"].content_hash is None and not st.records()["k1"].user_changed
 
@@ -135,11 +135,11 @@ def test_pending_update_is_resolved_by_what_the_calendar_shows(parts):
 def test_pending_delete_resolved(parts):
     cal, _, st, ex = parts
     item = cal.create_event(followup())
-    st.put(record(state="pending", op="delete", ref=item.ref, etag=item.etag, reason="cancelled"), NOW)
+    st.put(record(state="pending", pending_op="delete", ref=item.ref, etag=item.etag, reason="cancelled"), NOW)
     ex.reconcile(st.records().values())
     assert st.records()["k1"].state == "done"  # still there: the planner decides again
     cal.delete_event(item)
-    st.put(record(state="pending", op="delete", ref=item.ref, etag=item.etag), NOW)
+    st.put(record(state="pending", pending_op="delete", ref=item.ref, etag=item.etag), NOW)
     ex.reconcile(st.records().values())
     assert st.records()["k1"].state == "cancelled" and st.records()["k1"].ref is None
 
