@@ -29,12 +29,12 @@ def _heavy_loaded() -> list[str]:
 
 
 def task_modules(args: dict) -> dict:
-    """Heavy modules loaded by importing ``daemon.cli`` and then by running
+    """Heavy modules loaded by importing ``daemon.app.cli`` and then by running
     the command ``args["argv"]`` (its output discarded)."""
     import contextlib
     import io
 
-    from daemon import cli
+    from daemon.app import cli
 
     after_import = _heavy_loaded()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -69,7 +69,7 @@ def task_plan(args: dict) -> dict:
 
     from bench.measure import peak_rss_mb, rss_mb
     from bench.world import config, local_accounts, settings
-    from daemon.engine import Engine
+    from daemon.app.engine import Engine
 
     root = Path(args["root"])
     if args.get("generate"):
@@ -116,7 +116,7 @@ def task_corpus(args: dict) -> dict:
     import recurring_ical_events
 
     from bench.world import config, local_accounts, settings
-    from daemon.engine import Engine, scan_window
+    from daemon.app.engine import Engine, scan_window
 
     root, path = Path(args["root"]), Path(args["path"])
     _, mailbox = local_accounts(root)
@@ -190,9 +190,9 @@ def task_idle(args: dict) -> dict:
 
     from bench.measure import rss_mb
     from bench.wiring import wire
-    from daemon import config
-    from daemon.engine import Engine
-    from daemon.runner import Runner
+    from daemon.app import config
+    from daemon.app.engine import Engine
+    from daemon.app.runner import Runner
     from tests.e2e.world import FakeClock
 
     cycles, checkpoint = args["cycles"], args["checkpoint"]

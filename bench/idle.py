@@ -1,6 +1,6 @@
 """Resident memory of an idle ``followup run``.
 
-A child process runs the daemon's loop (``daemon.runner.Runner``) on a fake
+A child process runs the daemon's loop (``daemon.app.runner.Runner``) on a fake
 clock for 100 scan cycles (about nine hours of fake time; the drafts and
 calls of two interviews that ended just before are written in the first
 cycles, after that there is nothing to do) and reports its resident memory

@@ -5,7 +5,7 @@ hiring systems, schedulers and calendar apps send them, labelled by hand
 (is it Alex's own interview; the company, position, interviewers and
 decision date a careful person reads in it). ``replies``: the headers of
 mail after an interview, labelled answer or not. Each file is read through
-the real reader (``daemon.ical.parse_ics``, ``daemon.headers``) and judged
+the real reader (``daemon.ics.ical.parse_ics``, ``daemon.headers``) and judged
 by the daemon's own ``Judge``s. Every figure is a fraction of the labelled
 cases; ``tests/test_judgement.py`` holds the goals.
 """
@@ -84,7 +84,7 @@ class Tally:
 
 
 def _judge(folder_name: str):
-    from daemon.detection import Judge
+    from daemon.judge.detection import Judge
     from daemon.settings import Detection
 
     name, me = _user(folder_name)
@@ -93,8 +93,8 @@ def _judge(folder_name: str):
 
 def invites(tally: Tally | None = None) -> Tally:
     """Detection and extraction on every labelled invitation."""
-    from daemon.detection import Interview
-    from daemon.ical import parse_ics
+    from daemon.judge.detection import Interview
+    from daemon.ics.ical import parse_ics
 
     tally = tally or Tally()
     for name in INVITE_SETS:
@@ -145,7 +145,7 @@ def replies(tally: Tally | None = None) -> Tally:
 
 
 def _replies(folder: Path, tally: Tally) -> None:
-    from daemon.answers import Facts, Judge
+    from daemon.judge.answers import Facts, Judge
     from daemon.headers import received_of
 
     labels_file = folder / "labels.toml"

@@ -86,4 +86,4 @@ def followup_command() -> list[str]:
     script = Path(sys.executable).parent / "followup"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-m", "daemon.cli"]
+    return [sys.executable, "-m", "daemon.app.cli"]

@@ -63,7 +63,7 @@ def _detail(counter: Counter, n: int) -> str:
 
 
 def _engine(root: Path):
-    from daemon.engine import Engine
+    from daemon.app.engine import Engine
 
     calendar, mailbox = local_accounts(root)
     return Engine(settings(config(root / "state.sqlite3", [calendar], [mailbox]), root))

@@ -5,7 +5,7 @@ heavy modules a command loads.
 a state database) run as subprocesses, interleaved with ``python -c pass``
 of the same interpreter, several times each; the medians are compared.
 A child process also reports which connector SDKs and parsers are loaded
-after ``import daemon.cli`` and after each command.
+after ``import daemon.app.cli`` and after each command.
 
 The commands may write their bytecode cache (into a temporary
 ``PYTHONPYCACHEPREFIX``, never into the tree), as an installed program
@@ -32,7 +32,7 @@ SDKS = ("googleapiclient", "google.auth", "google_auth_oauthlib", "google_auth_h
 
 def _world(root: Path) -> Path:
     """A local configuration whose state database holds a pass's records."""
-    from daemon.engine import Engine
+    from daemon.app.engine import Engine
 
     calendar, mailbox = local_accounts(root)
     (root / "calendar" / "iv.ics").write_bytes(interview("iv@bench", "Acme", INTERVIEW))
@@ -74,7 +74,7 @@ def _modules_rows(command: str, argv: list[str], where: str = "") -> Row:
         return missing(name, "modules", goal, str(exc))
     sdks = [m for m in found["command"] if m in SDKS]
     others = [m for m in found["command"] if m not in SDKS]
-    note = (f"after `import daemon.cli`: {', '.join(found['import']) or 'none'}; after the "
+    note = (f"after `import daemon.app.cli`: {', '.join(found['import']) or 'none'}; after the "
             f"command: {', '.join(found['command']) or 'none'}")
     if others and not sdks:
         note += " (parsers and the state database, no SDK)"

@@ -54,7 +54,7 @@ def build(kind: str, name: str, options: dict, context, spec: dict):
 def wire(engine, specs: dict[str, dict]) -> None:
     """Swap in the connectors ``specs`` describes: account name ->
     ``{"kind": ..., ...}``."""
-    from daemon.engine import connector_context
+    from daemon.app.engine import connector_context
 
     context = connector_context(engine.settings)
     accounts = {a.name: (a, "calendar") for a in engine.settings.calendars}

@@ -1,4 +1,4 @@
-"""Configurations for the benchmarks: as dicts for ``daemon.config.from_dict``
+"""Configurations for the benchmarks: as dicts for ``daemon.app.config.from_dict``
 and as ``config.toml`` files for the ``followup`` command."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def local_accounts(root: Path) -> tuple[dict, dict]:
 
 def settings(data: dict, root: Path):
     """``Settings`` from a configuration dict (relative paths from ``root``)."""
-    from daemon.config import from_dict
+    from daemon.app.config import from_dict
 
     return from_dict(data, source=root / "config.toml", base_dir=root)
 

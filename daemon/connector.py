@@ -45,8 +45,8 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .interest import Interest
-from .model import Draft, FollowupEvent, Received, ReplySearch, ScanResult, StoredItem
+from daemon.interest import Interest
+from daemon.model import Draft, FollowupEvent, Received, ReplySearch, ScanResult, StoredItem
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,8 @@ class Connector(ABC):
     def __init__(self, name: str, config: dict[str, Any], context: Context):
         """Raises ``ConfigError`` listing every option whose check fails
         (a config loaded by the core has passed them already)."""
-        from .errors import ConfigError
-        from .options import problems
+        from daemon.errors import ConfigError
+        from daemon.options import problems
 
         found = problems(type(self).options, config)
         if found:
@@ -127,7 +127,7 @@ class Connector(ABC):
         """``followup auth NAME``: log in interactively, store the credential
         (keyring), and return a one-line confirmation. Accounts that need no
         login keep this default."""
-        from .errors import ConnectorError
+        from daemon.errors import ConnectorError
 
         raise ConnectorError(f"{self.name}: this kind of account needs no login")
 
@@ -177,7 +177,7 @@ class Calendar(Connector):
         ``ConnectorError`` if ``event.key`` is not ``item.key`` (a key names
         one follow-up for good). Connectors implement ``replace_event``."""
         if event.key != item.key:
-            from .errors import ConnectorError
+            from daemon.errors import ConnectorError
 
             raise ConnectorError(f"{self.name}: a follow-up's key cannot change on update "
                                  f"({item.key!r} -> {event.key!r})")
@@ -233,4 +233,4 @@ class Mailbox(Connector):
         asks for, as their header fields: every one of them (a connector
         may deliver more, never less), each once, never a body, never a
         draft or sent message. Which of them are answers is the core's
-        judgement (``daemon.answers``), the same for every mailbox."""
+        judgement (``daemon.judge.answers``), the same for every mailbox."""

@@ -90,7 +90,7 @@ def domain_matches(address: str, domains: set[str]) -> bool:
 
 
 #: the header fields read of a received message to judge whether it is an
-#: answer (``daemon.answers``); bodies are never read
+#: answer (``daemon.judge.answers``); bodies are never read
 ANSWER_HEADERS = (
     "From", "Sender", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
     "Content-Type", "Return-Path", "List-Id", "List-Post", "List-Unsubscribe", "Precedence",
@@ -132,7 +132,7 @@ def answer_headers(pairs) -> tuple[tuple[str, str], ...]:
 def received_of(msg: Message, ref: str, mtime: float):
     """A ``Received`` for a parsed message: its answer headers, dated by
     ``Date`` (``mtime`` when missing), ref its Message-ID or ``ref``."""
-    from .model import Received
+    from daemon.model import Received
 
     headers = answer_headers((name, str(value)) for name, value in msg.raw_items())
     mid = raw_header(msg, "Message-ID")

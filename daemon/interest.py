@@ -84,7 +84,7 @@ class Interest:
             by_first.setdefault(pieces[0], []).append(pieces)
         if not by_first:
             return None, by_first
-        from .lang import _trie
+        from daemon.lang import _trie
 
         # detection wants whole words: a term starts where a word does
         return re.compile(r"(?<!\w)(?=(" + _trie(by_first) + "))"), by_first

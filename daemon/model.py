@@ -152,7 +152,7 @@ class StoredItem:
 
 @dataclass(frozen=True)
 class Reply:
-    """A message judged to be the company's answer (``daemon.answers``)."""
+    """A message judged to be the company's answer (``daemon.judge.answers``)."""
 
     sender: str  # lower-case address
     date: datetime
@@ -168,7 +168,7 @@ class ReplySearch:
     From, Sender or Reply-To display name or Subject holds one of
     ``words`` (ignoring case); or whose In-Reply-To or References holds
     one of ``message_ids``. A connector may deliver more than this, never
-    less; ``daemon.answers`` decides what is an answer."""
+    less; ``daemon.judge.answers`` decides what is an answer."""
 
     senders: tuple[str, ...] = ()  # lower-case addresses and domains
     words: tuple[str, ...] = ()  # company, interviewer and position names

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-from .connector import Calendar, Mailbox
-from .errors import ConfigError
+from daemon.connector import Calendar, Mailbox
+from daemon.errors import ConfigError
 
 CALENDAR_TYPES: dict[str, str] = {
     "local": "connectors.local.calendar:LocalCalendar",

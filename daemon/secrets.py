@@ -11,7 +11,7 @@ import getpass
 import shlex
 import subprocess
 
-from .errors import AuthError
+from daemon.errors import AuthError
 
 SERVICE = "interview-followup"
 COMMAND_TIMEOUT = 30

@@ -1,4 +1,4 @@
-"""The configuration as typed values (filled by ``daemon.config.load``).
+"""The configuration as typed values (filled by ``daemon.app.config.load``).
 
 Defaults here are the product's defaults; ``config.example.toml`` documents
 each of them and a test checks that the two agree.

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.ical import parse_ics
+from daemon.ics.ical import parse_ics
 
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus" / "ics-wild"
 UTC = timezone.utc

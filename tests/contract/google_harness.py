@@ -71,7 +71,7 @@ def ics_to_google(ics: bytes, base_id: str) -> list[dict]:
     """The Google Event resources Google would hold for an imported iCalendar
     object: one event, or a recurring master plus one instance per
     occurrence (ids ``<base>_<UTC start>``)."""
-    from daemon.ical import parse_ics
+    from daemon.ics.ical import parse_ics
 
     window = (datetime(2029, 1, 1, tzinfo=timezone.utc), datetime(2032, 1, 1, tzinfo=timezone.utc))
     events, problems = parse_ics(ics, base_id, *window, BERLIN)

@@ -210,7 +210,7 @@ def test_find_replies_respects_since(h, box):
 
 
 def test_the_headers_that_tell_an_automatic_reply_are_delivered(h, box):
-    # the core judges them (daemon.answers); the mailbox only reads them
+    # the core judges them (daemon.judge.answers); the mailbox only reads them
     at = SINCE + timedelta(hours=1)
     deliver(h, "jane.doe@acme.example", at, subject="Automatic reply: Thank you",
             headers={"Auto-Submitted": "auto-replied (vacation)", "X-Autoreply": "yes",

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon import cli
+from daemon.app import cli
 
 from .world import ME, ics_event
 
@@ -84,7 +84,7 @@ def test_now_far_outside_the_calendar_is_a_clear_message(world, capsys, moment):
 def test_plan_into_a_pipe_that_closes_early_ends_quietly(world):
     # "followup plan --json | head": the reader goes away
     world.add("a", ics_event("a@x", "Interview at Acme", START, organizer=("J", "j@acme.example")))
-    script = (f"{sys.executable} -m daemon.cli --config {world.config} plan --json "
+    script = (f"{sys.executable} -m daemon.app.cli --config {world.config} plan --json "
               f"--now {START.isoformat()} | head -c 5")
     done = subprocess.run(["bash", "-o", "pipefail", "-c", script], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[2], timeout=120)
@@ -133,7 +133,7 @@ def test_status_and_check(world, capsys):
 
 
 def test_demo_runs_from_the_installed_command(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "daemon.cli", "demo", "--dir", str(tmp_path / "d")],
+    result = subprocess.run([sys.executable, "-m", "daemon.app.cli", "demo", "--dir", str(tmp_path / "d")],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Follow-up events" in result.stdout and "Draft emails" in result.stdout
@@ -178,7 +178,7 @@ def test_verbose_logs_never_carry_control_characters(world, capsys):
     world.add("broken", b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:b@x\r\n"
                         b"SUMMARY:Phone screen \x1b[31mAcme\\nINFO forged line\r\nEND:VEVENT\r\n"
                         b"END:VCALENDAR\r\n")
-    done = subprocess.run([sys.executable, "-m", "daemon.cli", "--config", str(world.config), "-v", "run",
+    done = subprocess.run([sys.executable, "-m", "daemon.app.cli", "--config", str(world.config), "-v", "run",
                            "--once", "--now", (START + timedelta(hours=3)).isoformat()],
                           capture_output=True, text=True, timeout=120)
     err = done.stderr
@@ -211,7 +211,7 @@ def test_a_nul_in_a_connector_option_names_the_key(world, capsys):
 def test_a_fifo_as_the_config_file_is_one_message(tmp_path, capsys):
     fifo = tmp_path / "config.toml"
     os.mkfifo(fifo)
-    done = subprocess.run([sys.executable, "-m", "daemon.cli", "--config", str(fifo), "plan"],
+    done = subprocess.run([sys.executable, "-m", "daemon.app.cli", "--config", str(fifo), "plan"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "not a regular file" in done.stderr and "Traceback" not in done.stderr

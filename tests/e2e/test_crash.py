@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon import cli
-from daemon.icalout import read_followup_ics
+from daemon.app import cli
+from daemon.ics.icalout import read_followup_ics
 
 from .world import ME, World, ics_event
 

@@ -15,11 +15,11 @@ import pytest
 
 from connectors.local.calendar import LocalCalendar
 from connectors.local.maildir import MaildirMailbox
-from daemon import config
-from daemon.engine import Engine
+from daemon.app import config
+from daemon.app.engine import Engine
 from daemon.errors import TransientError
-from daemon.icalout import read_followup_ics
-from daemon.runner import Runner
+from daemon.ics.icalout import read_followup_ics
+from daemon.app.runner import Runner
 
 from .world import ME, FakeClock, World, ics_event
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import pytest
 
-from daemon import notify
+from daemon.app import notify
 from tests.servers.common import require_or_skip
 
 from .test_run import START, acme
@@ -216,7 +216,7 @@ def test_summary_gives_each_linked_draft_a_button():
 
 
 def _call_due(world):
-    from daemon.state import State
+    from daemon.store.state import State
 
     st = State(world.root / "state.sqlite3")
     try:
@@ -255,8 +255,8 @@ def test_a_call_the_user_deleted_is_not_reminded_of(world, session_bus):
 
 
 def test_the_next_reminder_wakes_the_daemon(world):
-    from daemon.config import load
-    from daemon.engine import Engine
+    from daemon.app.config import load
+    from daemon.app.engine import Engine
 
     acme(world)
     assert world.once(START + timedelta(hours=2, minutes=5)) == 0
@@ -292,9 +292,9 @@ def test_a_call_the_user_moved_is_reminded_of_on_its_new_day(world, session_bus)
 
 def test_a_draft_written_to_outlook_gets_a_button_that_opens_it(world, session_bus, tmp_path):
     from connectors.outlook import OutlookMailbox
-    from daemon.config import load
+    from daemon.app.config import load
     from daemon.connector import Context
-    from daemon.engine import Engine
+    from daemon.app.engine import Engine
     from tests.fakes.graph import FakeGraph
 
     server = _Server(session_bus)

@@ -450,7 +450,7 @@ def damage(path):
 ])
 def test_an_unusable_state_database_is_one_message_in_every_command(world, capsys, monkeypatch, trouble, said):
     """Regression: a locked or page-corrupted database gave tracebacks in run, status and plan."""
-    from daemon import state
+    from daemon.store import state
 
     monkeypatch.setattr(state, "BUSY_TIMEOUT_MS", 50)
     acme(world)
@@ -480,8 +480,8 @@ def test_an_unusable_state_database_is_one_message_in_every_command(world, capsy
 
 def test_a_full_disk_is_named_as_such(tmp_path):
     from daemon.errors import StateError
-    from daemon.records import Record
-    from daemon.state import State
+    from daemon.plan.records import Record
+    from daemon.store.state import State
 
     db = State(tmp_path / "state.sqlite3")
     db.db.execute("PRAGMA journal_mode=DELETE")

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon import config
-from daemon.engine import Engine
+from daemon.app import config
+from daemon.app.engine import Engine
 from daemon.errors import FollowupError
-from daemon.runner import MAX_SLEEP, InstanceLock, Runner
+from daemon.app.runner import MAX_SLEEP, InstanceLock, Runner
 
 from .world import ME, FakeClock, ics_event
 
@@ -98,7 +98,7 @@ def test_a_state_database_locked_by_another_program_is_waited_out(world, monkeyp
     held the state database for more than a few seconds."""
     import sqlite3
 
-    from daemon import state
+    from daemon.store import state
 
     monkeypatch.setattr(state, "BUSY_TIMEOUT_MS", 50)
     acme(world)
@@ -162,7 +162,7 @@ def test_a_broken_config_on_reload_keeps_the_old_one(world, caplog):
 @pytest.mark.slow
 def test_sigterm_stops_the_real_process_within_ten_seconds(world):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen([sys.executable, "-m", "daemon.cli", "--config", str(world.config), "-v", "run"],
+    proc = subprocess.Popen([sys.executable, "-m", "daemon.app.cli", "--config", str(world.config), "-v", "run"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -170,10 +170,10 @@ def test_sigterm_stops_the_real_process_within_ten_seconds(world):
             time.sleep(0.1)
         time.sleep(1.0)
         # a second instance is refused with a clear message
-        second = subprocess.run([sys.executable, "-m", "daemon.cli", "--config", str(world.config), "run"],
+        second = subprocess.run([sys.executable, "-m", "daemon.app.cli", "--config", str(world.config), "run"],
                                 capture_output=True, text=True, env=env, timeout=30)
         assert second.returncode == 1 and "already" in second.stderr
-        status = subprocess.run([sys.executable, "-m", "daemon.cli", "--config", str(world.config), "status"],
+        status = subprocess.run([sys.executable, "-m", "daemon.app.cli", "--config", str(world.config), "status"],
                                 capture_output=True, text=True, env=env, timeout=30)
         assert "followup run is running; next wake-up" in status.stdout
         started = time.monotonic()

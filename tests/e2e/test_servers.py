@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon import cli
+from daemon.app import cli
 
 from .world import ME, ics_event
 

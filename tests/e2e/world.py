@@ -8,8 +8,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from daemon import cli
-from daemon.runner import Clock
+from daemon.app import cli
+from daemon.app.runner import Clock
 
 TZ_NAME = "America/New_York"
 ME = "me@example.org"

@@ -1,7 +1,7 @@
 """Random histories of a job search, played against whole passes.
 
 A Hypothesis state machine owns a local calendar folder (a vdir), a Drafts
-and an INBOX Maildir and a config file, and drives ``daemon.engine.Engine``
+and an INBOX Maildir and a config file, and drives ``daemon.app.engine.Engine``
 (and now and then the ``followup run --once`` entry point) over them with a
 simulated clock. Between passes the simulated world changes: interviews are
 added, moved, cancelled, declined, deleted and restored, later rounds are
@@ -62,14 +62,16 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from daemon import cli, timing
-from daemon.decision import DecisionReader
+from daemon.app import cli
+
+from daemon.plan import timing
+from daemon.judge.decision import DecisionReader
 from daemon.lang import Lexicon
-from daemon import config as config_module
-from daemon.engine import Engine, scan_window
-from daemon.icalout import read_followup_ics
-from daemon.keys import action_key
-from daemon.planner import CALL, NOTE, STATUS, STATUS_CHECK_GRACE, THANK_YOU
+from daemon.app import config as config_module
+from daemon.app.engine import Engine, scan_window
+from daemon.ics.icalout import read_followup_ics
+from daemon.plan.keys import action_key
+from daemon.plan.planner import CALL, NOTE, STATUS, STATUS_CHECK_GRACE, THANK_YOU
 from tests.e2e.world import ME, TZ_NAME, config_text
 
 TZ = ZoneInfo(TZ_NAME)

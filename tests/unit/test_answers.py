@@ -1,4 +1,4 @@
-"""Each rule of the answer judgement (``daemon.answers``), from headers alone."""
+"""Each rule of the answer judgement (``daemon.judge.answers``), from headers alone."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from daemon.answers import Facts, Judge, first_answer, subject_core
+from daemon.judge.answers import Facts, Judge, first_answer, subject_core
 from daemon.headers import answer_headers
 from daemon.model import Received
 

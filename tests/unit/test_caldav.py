@@ -18,7 +18,7 @@ import pytest
 
 from connectors.caldav import CalDAVCalendar
 from connectors.caldav.token import decode, encode
-from daemon.config import from_dict
+from daemon.app.config import from_dict
 from daemon.errors import AuthError, ConfigError, Conflict, ConnectorError, TransientError
 from daemon.model import FollowupEvent
 from tests.contract.caldav_harness import RadicaleCalendarHarness
@@ -442,7 +442,7 @@ def test_config_problems(tmp_path, changes, expected):
     key, value = next(iter(changes.items()))
     assert f"calendar 'work': {key} {expected}" in str(info.value)
     # the same problem stops the config from loading, named by its key
-    from daemon.config import load
+    from daemon.app.config import load
 
     lines = [f'{k} = "{v}"' for k, v in {**config, key: value}.items()]
     path = tmp_path / "config.toml"
@@ -485,7 +485,7 @@ def caldav_account(h: RadicaleCalendarHarness, url: str, **changes) -> dict:
 
 
 def engine_for(tmp_path: Path, *calendars: dict):
-    from daemon.engine import Engine
+    from daemon.app.engine import Engine
 
     return Engine(settings(tmp_path, *calendars))
 

@@ -1,4 +1,4 @@
-"""Reading and checking config.toml (``daemon.config``).
+"""Reading and checking config.toml (``daemon.app.config``).
 
 The connectors the registry normally names are replaced here by small fakes
 defined in this module, so these tests only depend on the loader itself.
@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon import config, registry
-from daemon.config import default_path, default_state_path, from_dict, load
+from daemon.app import config
+
+from daemon import registry
+from daemon.app.config import default_path, default_state_path, from_dict, load
 from daemon.connector import Calendar, Mailbox, Option
 from daemon.errors import ConfigError
 from daemon.settings import (
@@ -615,7 +617,7 @@ def test_checking_a_config_of_every_type_loads_no_sdk(tmp_path):
     }
     code = (
         "import json, sys\n"
-        "from daemon.config import from_dict\n"
+        "from daemon.app.config import from_dict\n"
         f"s = from_dict(json.loads({json.dumps(json.dumps(data))}), source='c.toml', base_dir='.')\n"
         "assert len(s.calendars) == 4 and len(s.mailboxes) == 4\n"
         "print(' '.join(sorted(sys.modules)))\n")

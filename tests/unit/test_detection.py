@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.decision import DecisionReader
-from daemon.detection import Ignored, Interview, classify
-from daemon.extract import Names, Reader, phone_number
+from daemon.judge.decision import DecisionReader
+from daemon.judge.detection import Ignored, Interview, classify
+from daemon.judge.extract import Names, Reader, phone_number
 from daemon.lang import Lexicon
 from daemon.model import Attendee, CalendarEvent
 from daemon.settings import Detection
@@ -221,7 +221,7 @@ def test_hostile_title_is_just_text():
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from daemon.compose import Composer  # noqa: E402
+from daemon.drafts.compose import Composer  # noqa: E402
 from daemon.settings import Me  # noqa: E402
 
 COMPOSER = Composer.load(Me(name="Alex", email="me@example.org"), None)

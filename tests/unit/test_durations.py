@@ -5,7 +5,7 @@ from datetime import time, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from daemon.durations import format_duration, parse_duration, parse_time_of_day
+from daemon.app.durations import format_duration, parse_duration, parse_time_of_day
 
 
 @pytest.mark.parametrize("text, expected", [

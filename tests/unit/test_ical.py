@@ -1,4 +1,4 @@
-"""Reading iCalendar data (daemon.ical) and writing follow-ups (daemon.icalout)."""
+"""Reading iCalendar data (daemon.ics.ical) and writing follow-ups (daemon.ics.icalout)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import recurring_ical_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.ical import parse_ics, own_key
-from daemon.icalout import PRODID, build_followup_ics, read_followup_ics
+from daemon.ics.ical import parse_ics, own_key
+from daemon.ics.icalout import PRODID, build_followup_ics, read_followup_ics
 from daemon.model import FollowupEvent
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ics"

@@ -16,7 +16,7 @@ import pytest
 
 from connectors.imap import ImapMailbox, folders, query, settings
 from connectors.imap.folders import Folder
-from daemon.config import from_dict
+from daemon.app.config import from_dict
 from daemon.connector import Context
 from daemon.errors import (
     AuthError,
@@ -25,7 +25,7 @@ from daemon.errors import (
     ConnectorError,
     TransientError,
 )
-from daemon.mail import build_draft
+from daemon.drafts.mail import build_draft
 from daemon.model import Recipient, ReplySearch
 from tests.contract import samples
 
@@ -454,7 +454,7 @@ def test_wrong_password(account, proxy, tmp_path):
 
 
 def test_wrong_password_through_followup_check(account, server, tmp_path, capsys):
-    from daemon import cli
+    from daemon.app import cli
 
     (tmp_path / "calendar").mkdir()
     (tmp_path / "config.toml").write_text(f"""
@@ -678,7 +678,7 @@ def interview(uid: str) -> bytes:
 
 
 def engine(tmp_path: Path, mailboxes: list[dict], calendars: list[dict]):
-    from daemon.engine import Engine
+    from daemon.app.engine import Engine
 
     data = {"me": {"name": "Alex Morgan", "email": ME, "timezone": "America/New_York", "country": "US"},
             "state": {"path": str(tmp_path / "state.sqlite3")},

@@ -16,8 +16,8 @@ import icalendar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.detection import Judge, Overrides
-from daemon.ical import parse_ics
+from daemon.judge.detection import Judge, Overrides
+from daemon.ics.ical import parse_ics
 from daemon.interest import Interest, raw_uids
 from daemon.settings import Detection
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.decision import DecisionReader
-from daemon.detection import Interview, Judge
+from daemon.judge.decision import DecisionReader
+from daemon.judge.detection import Interview, Judge
 from daemon.lang import Lexicon, codes, data
 from daemon.model import Attendee, CalendarEvent
 from daemon.settings import Detection

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.mail import (
+from daemon.drafts.mail import (
     MAX_HEADER_CHARS,
     MAX_NAME_CHARS,
     build_draft,
@@ -20,7 +20,7 @@ from daemon.mail import (
     message_id,
 )
 from daemon.model import Recipient
-from daemon.templates import render_html
+from daemon.drafts.templates import render_html
 
 DATE = datetime(2025, 3, 4, 15, 30, tzinfo=timezone.utc)
 ME = Recipient("Sam Lee", "sam@example.com")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from daemon import registry
-from daemon.config import load
+from daemon.app.config import load
 from daemon.connector import Context
 from daemon.errors import ConfigError
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 
-from daemon import planner, timing
-from daemon.compose import Composer
-from daemon.detection import Ignored, classify
+from daemon.plan import planner, timing
+from daemon.drafts.compose import Composer
+from daemon.judge.detection import Ignored, classify
 from daemon.model import Attendee, CalendarEvent, Reply, StoredItem
-from daemon.planner import CALL, NOTE, STATUS, THANK_YOU, PlanInput
+from daemon.plan.planner import CALL, NOTE, STATUS, THANK_YOU, PlanInput
 from daemon.settings import Detection, HandwrittenNotePolicy, Me, Policy, StatusCheckPolicy
 
 TZ = ZoneInfo("America/New_York")
@@ -390,7 +390,7 @@ def test_each_process_asks_for_replies_from_its_own_rounds_only():
 
 
 def test_people_are_greeted_by_first_name_and_the_call_is_to_one_person():
-    from daemon.compose import first_name
+    from daemon.drafts.compose import first_name
 
     assert [first_name(n) for n in ("Priya Patel", "Patel, Priya", "Dr. Priya Patel", "Prince",
                                     "  Jane   Doe ")] == ["Priya", "Priya", "Priya", "Prince", "Jane"]

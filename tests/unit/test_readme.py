@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon import config
+from daemon.app import config
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCKS = re.findall(r"```toml\n(.*?)```", README.read_text(), re.S)

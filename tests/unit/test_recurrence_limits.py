@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon import planner, recurrence, timing
-from daemon.compose import Composer
-from daemon.detection import Interview, classify, judge_series
-from daemon.ical import parse_ics
+from daemon.plan import planner, timing
+
+from daemon.ics import recurrence
+from daemon.drafts.compose import Composer
+from daemon.judge.detection import Interview, classify, judge_series
+from daemon.ics.ical import parse_ics
 from daemon.model import Attendee
-from daemon.planner import CALL, NOTE, STATUS, THANK_YOU, PlanInput
+from daemon.plan.planner import CALL, NOTE, STATUS, THANK_YOU, PlanInput
 from daemon.settings import Detection, Me, Policy
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ics"

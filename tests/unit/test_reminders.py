@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from daemon.planner import Record
-from daemon.reminders import calls_today, remind_at
+from daemon.plan.planner import Record
+from daemon.plan.reminders import calls_today, remind_at
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

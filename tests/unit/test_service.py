@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon import config, service
+from daemon.app import config, service
 
 ROOT = Path(__file__).resolve().parents[2]
 ANALYZE = shutil.which("systemd-analyze")

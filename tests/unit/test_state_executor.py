@@ -14,11 +14,11 @@ from connectors.local.calendar import LocalCalendar
 from connectors.local.maildir import MaildirMailbox
 from daemon.connector import Context
 from daemon.errors import ConfigError
-from daemon.executor import Executor
-from daemon.keys import content_hash
+from daemon.app.executor import Executor
+from daemon.plan.keys import content_hash
 from daemon.model import Attendee, CalendarEvent, FollowupEvent
-from daemon.planner import Record
-from daemon.state import SCHEMA_VERSION, State, event_from_json, event_to_json
+from daemon.plan.planner import Record
+from daemon.store.state import SCHEMA_VERSION, State, event_from_json, event_to_json
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
 
@@ -145,7 +145,7 @@ def test_pending_delete_resolved(parts):
 
 
 def test_an_update_of_an_item_the_user_edited_leaves_it_alone(parts):
-    from daemon.planner import Action
+    from daemon.plan.planner import Action
 
     cal, _, st, ex = parts
     item = cal.create_event(followup())
@@ -210,7 +210,7 @@ def test_a_create_whose_place_is_taken_for_good_is_not_tried_every_pass(parts, t
     deleted in Google's web UI, a file holding something else) ends as
     skipped with the reason, instead of failing at every pass."""
     from connectors.local.calendar import own_file_name
-    from daemon.planner import Action
+    from daemon.plan.planner import Action
 
     cal, box, st, ex = parts
     (cal.write_to / own_file_name("k1")).write_bytes(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from daemon.errors import ConfigError
-from daemon.templates import (
+from daemon.drafts.templates import (
     TEMPLATE_NAMES,
     Template,
     known_placeholders,

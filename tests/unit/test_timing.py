@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon import timing
+from daemon.plan import timing
 from daemon.settings import (FollowUpCallPolicy, HandwrittenNotePolicy, StatusCheckPolicy,
                              ThankYouPolicy)
 

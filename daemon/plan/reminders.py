@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .kinds import Kind, RecordState
-from .records import Record
+from daemon.kinds import Kind, RecordState
+from daemon.plan.records import Record
 
 MORNING = time(8, 0)
 EARLY = timedelta(hours=1)

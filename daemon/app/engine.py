@@ -16,25 +16,27 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import planner, registry
-from .compose import Composer
-from .connector import Calendar, Context, Mailbox
-from .detection import Ignored, Interview, Judge, Overrides, judge_series
-from .errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
-from .executor import CHANGED_BY_USER, DELETED_BY_USER, Applied, Executor
-from .interest import Interest
-from .keys import interview_id
-from .kinds import Op, RecordState
-from .answers import Judge as AnswerJudge
-from .answers import first_answer
-from .model import CalendarEvent, Problem, Reply, ReplySearch
-from .notify import Message, Notifier, Written, summary
-from .reminders import calls_today, due_now
-from .planner import Plan, PlanInput, Record
-from .report import LABELS
-from .settings import AccountConfig, Settings
-from .state import State
-from .timing import BusinessDays
+from daemon.plan import planner
+
+from daemon import registry
+from daemon.drafts.compose import Composer
+from daemon.connector import Calendar, Context, Mailbox
+from daemon.judge.detection import Ignored, Interview, Judge, Overrides, judge_series
+from daemon.errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
+from daemon.app.executor import CHANGED_BY_USER, DELETED_BY_USER, Applied, Executor
+from daemon.interest import Interest
+from daemon.plan.keys import interview_id
+from daemon.kinds import Op, RecordState
+from daemon.judge.answers import Judge as AnswerJudge
+from daemon.judge.answers import first_answer
+from daemon.model import CalendarEvent, Problem, Reply, ReplySearch
+from daemon.app.notify import Message, Notifier, Written, summary
+from daemon.plan.reminders import calls_today, due_now
+from daemon.plan.planner import Plan, PlanInput, Record
+from daemon.app.report import LABELS
+from daemon.settings import AccountConfig, Settings
+from daemon.store.state import State
+from daemon.plan.timing import BusinessDays
 
 log = logging.getLogger("followup")
 
@@ -313,7 +315,7 @@ class Engine:
     def _replies(self, inp: PlanInput, report: PassReport, stopped: set[str],
                  unknown: set[str]) -> dict[str, Reply]:
         """The first answer of each process that waits for one. One search
-        per mailbox covers every process; ``daemon.answers`` then judges
+        per mailbox covers every process; ``daemon.judge.answers`` then judges
         each message for each process from its headers. A process whose
         search could not run goes into ``unknown``: its status
         check waits, since an answer may exist."""

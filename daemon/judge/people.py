@@ -15,9 +15,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from . import domains
-from .lang import Lexicon, norm
-from .model import Attendee, CalendarEvent, Recipient
+from daemon.judge import domains
+from daemon.lang import Lexicon, norm
+from daemon.model import Attendee, CalendarEvent, Recipient
 
 NOT_PEOPLE = {"ROOM", "RESOURCE", "GROUP"}
 # A room's name as calendars show it: "Board room (12)", "Huddle 4 [TV]".

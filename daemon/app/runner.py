@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .errors import ConfigError, FollowupError, StateError
-from .kinds import Op
-from .settings import Settings
+from daemon.errors import ConfigError, FollowupError, StateError
+from daemon.kinds import Op
+from daemon.settings import Settings
 
 log = logging.getLogger("followup")
 

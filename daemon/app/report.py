@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from typing import TYPE_CHECKING
 
-from .keys import instant, interview_id
-from .kinds import Kind, RecordState
+from daemon.plan.keys import instant, interview_id
+from daemon.kinds import Kind, RecordState
 
 if TYPE_CHECKING:  # only for annotations: status output must start fast
-    from .planner import Outcome
-    from .records import Record
+    from daemon.plan.planner import Outcome
+    from daemon.plan.records import Record
 
 LABELS = {kind.value: kind.label for kind in Kind}
 

@@ -36,14 +36,14 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import timing
-from .compose import Composer
-from .detection import Ignored, Interview
-from .kinds import Kind, Op, RecordState
-from .keys import action_key, content_hash, interview_id
-from .model import Draft, FollowupEvent, Recipient, Reply, StoredItem
-from .records import Record
-from .settings import Policy
+from daemon.plan import timing
+from daemon.drafts.compose import Composer
+from daemon.judge.detection import Ignored, Interview
+from daemon.kinds import Kind, Op, RecordState
+from daemon.plan.keys import action_key, content_hash, interview_id
+from daemon.model import Draft, FollowupEvent, Recipient, Reply, StoredItem
+from daemon.plan.records import Record
+from daemon.settings import Policy
 
 THANK_YOU, NOTE, CALL, STATUS = Kind.THANK_YOU, Kind.NOTE, Kind.CALL, Kind.STATUS
 KINDS = tuple(Kind)
@@ -123,7 +123,7 @@ class Outcome:
 @dataclass(frozen=True)
 class ReplyQuery:
     """Which mailbox to search for one process's answer, and what is known
-    to judge it by (``daemon.answers.Facts``)."""
+    to judge it by (``daemon.judge.answers.Facts``)."""
 
     process: str
     mailbox: str
@@ -137,7 +137,7 @@ class ReplyQuery:
 
     @property
     def facts(self):
-        from .answers import Facts
+        from daemon.judge.answers import Facts
 
         return Facts(process=self.process, since=self.since, addresses=self.addresses,
                      domains=self.domains, companies=self.companies, people=self.people,

@@ -16,8 +16,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import ConfigError
-from .settings import Settings
+from daemon.errors import ConfigError
+from daemon.settings import Settings
 
 UNIT_NAME = "followup.service"
 AGENT_LABEL = "org.interview-followup.followup"

@@ -1,6 +1,6 @@
 """Cutting damaged iCalendar text into the blocks that can still be read.
 
-When a whole file does not parse, ``daemon.ical`` reads it again piece by
+When a whole file does not parse, ``daemon.ics.ical`` reads it again piece by
 piece: ``split`` finds each VCALENDAR and, in it, the VTIMEZONE and VEVENT
 blocks by their BEGIN/END lines alone, tolerating anything in between;
 ``parse_event_block`` parses one VEVENT (without its subcomponents if they

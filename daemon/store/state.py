@@ -17,9 +17,9 @@ from dataclasses import asdict, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import ConfigError, StateError
-from .model import Attendee, CalendarEvent
-from .records import Record
+from daemon.errors import ConfigError, StateError
+from daemon.model import Attendee, CalendarEvent
+from daemon.plan.records import Record
 
 SCHEMA_VERSION = 3
 #: how long a statement waits for another program's lock before failing

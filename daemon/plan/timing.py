@@ -12,7 +12,7 @@ from collections.abc import Container
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from .settings import FollowUpCallPolicy, HandwrittenNotePolicy, StatusCheckPolicy, ThankYouPolicy
+from daemon.settings import FollowUpCallPolicy, HandwrittenNotePolicy, StatusCheckPolicy, ThankYouPolicy
 
 # An all-day interview has no end time; treat it as over at the end of a
 # working day so the thank-you is not drafted at midnight.

@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import __version__
-from .errors import ConfigError, FollowupError
-from .kinds import Op
+from daemon import __version__
+from daemon.errors import ConfigError, FollowupError
+from daemon.kinds import Op
 
 log = logging.getLogger("followup")
 
@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args, holidays: bool = True):
-    from . import config
+    from daemon.app import config
 
     return config.load(args.config or config.default_path(), holidays=holidays)
 
@@ -86,8 +86,8 @@ def _now(text: str | None, tz: ZoneInfo) -> datetime:
 
 
 def cmd_plan(args) -> int:
-    from . import report
-    from .engine import Engine
+    from daemon.app import report
+    from daemon.app.engine import Engine
 
     settings = _load(args)
     engine = Engine(settings)
@@ -113,17 +113,17 @@ def _summary(rep) -> str:
 
 
 def cmd_run(args) -> int:
-    from . import report
-    from .engine import Engine
+    from daemon.app import report
+    from daemon.app.engine import Engine
 
     if not args.once:
-        from .runner import Runner
+        from daemon.app.runner import Runner
 
         runner = Runner(load=lambda: _load(args),
                         make_engine=lambda s: Engine(s, accept_empty=frozenset(args.accept_empty)))
         runner.install_signals()
         return runner.run()
-    from .runner import InstanceLock
+    from daemon.app.runner import InstanceLock
 
     settings = _load(args)
     lock = InstanceLock(settings.state_path)
@@ -152,17 +152,17 @@ def cmd_run(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from . import report
+    from daemon.app import report
     from zoneinfo import ZoneInfo
 
-    from .state import State
+    from daemon.store.state import State
 
     settings = _load(args, holidays=False)  # status only reads the state
     tz = ZoneInfo(settings.me.timezone)
     if not settings.state_path.exists():
         print(f"No state yet at {settings.state_path}: run 'followup run --once' first.")
         return 0
-    from .runner import InstanceLock
+    from daemon.app.runner import InstanceLock
 
     running = InstanceLock(settings.state_path).held()
     state = State(settings.state_path)
@@ -192,7 +192,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .engine import Engine
+    from daemon.app.engine import Engine
 
     settings = _load(args)
     print(f"config {settings.source}: ok")
@@ -214,14 +214,14 @@ def cmd_check(args) -> int:
 
 
 def cmd_auth(args) -> int:
-    from . import registry
+    from daemon import registry
 
     settings = _load(args)
     accounts = {a.name: (a, registry.calendar_class) for a in settings.calendars}
     accounts.update({a.name: (a, registry.mailbox_class) for a in settings.mailboxes})
     if args.name not in accounts:
         raise ConfigError(f"no calendar or mailbox named {args.name!r} (known: {', '.join(sorted(accounts))})")
-    from .engine import connector_context
+    from daemon.app.engine import connector_context
 
     acc, find = accounts[args.name]
     connector = find(acc.type)(acc.name, dict(acc.options), connector_context(settings))
@@ -233,7 +233,7 @@ def cmd_auth(args) -> int:
 
 
 def cmd_service(args) -> int:
-    from . import service
+    from daemon.app import service
 
     if args.action == "install":
         print(service.install(_load(args), seccomp_only=args.seccomp_only))
@@ -247,7 +247,7 @@ def cmd_service(args) -> int:
 def cmd_verdict(args) -> int:
     """include / exclude / answered / not-answered: the user's own verdicts,
     kept in the state database and read by the next pass."""
-    from .state import State
+    from daemon.store.state import State
 
     settings = _load(args, holidays=False)
     kind = args.command.replace("-", "_")
@@ -294,7 +294,7 @@ def _event_target(args, state) -> tuple[str, str]:
 def _process_target(wanted: str, state) -> str:
     """The process key the user means: exactly, or the only one whose
     company starts with what they typed."""
-    from .lang import norm
+    from daemon.lang import norm
 
     processes = sorted({row[0] for row in state.db.execute("SELECT DISTINCT process FROM actions")})
     if wanted in processes:
@@ -309,7 +309,7 @@ def _process_target(wanted: str, state) -> str:
 
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
+    from daemon.app.demo import run_demo
 
     return run_demo(args.dir)
 

@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import icalendar
 
-from .ical import FOLLOWUP_KEY, own_key
-from .model import FollowupEvent
+from daemon.ics.ical import FOLLOWUP_KEY, own_key
+from daemon.model import FollowupEvent
 
 PRODID = "-//interview-followup//followup//EN"
 UTC = timezone.utc

@@ -34,9 +34,9 @@ from datetime import datetime
 from email.utils import getaddresses
 from functools import cached_property
 
-from . import domains
-from .lang import Lexicon, Matcher, norm
-from .model import Received
+from daemon.judge import domains
+from daemon.lang import Lexicon, Matcher, norm
+from daemon.model import Received
 
 # Local parts that send marketing, orders and notices, never an answer.
 BULK_LOCAL = re.compile(

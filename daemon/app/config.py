@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from . import registry
-from .connector import Option
-from .durations import parse_duration, parse_time_of_day
-from .files import read_regular
-from .kinds import Kind
-from .errors import ConfigError
-from .settings import (
+from daemon import registry
+from daemon.connector import Option
+from daemon.app.durations import parse_duration, parse_time_of_day
+from daemon.files import read_regular
+from daemon.kinds import Kind
+from daemon.errors import ConfigError
+from daemon.settings import (
     AccountConfig, Detection, FollowUpCallPolicy, HandwrittenNotePolicy, Me, Notifications,
     Policy, Scan, Settings, StatusCheckPolicy, ThankYouPolicy,
 )
@@ -424,7 +424,7 @@ class _ConfigReader:
 
     def language(self, value: object, where: str) -> bool:
         """Whether ``value`` names a language of the drafts (or "auto")."""
-        from .templates import LANGUAGES
+        from daemon.drafts.templates import LANGUAGES
 
         if value in ("auto", *LANGUAGES):
             return True
@@ -451,7 +451,7 @@ class _ConfigReader:
     def detection(self, table: dict) -> Detection:
         values = self.values(table, dict.fromkeys(DETECTION_KEYS, _strings), "detection")
         if "languages" in values:
-            from .lang import codes
+            from daemon.lang import codes
 
             known = codes()
             wrong = [code for code in values["languages"] if code not in known]

@@ -16,7 +16,7 @@ import re
 from datetime import date, timedelta
 from functools import cached_property
 
-from .lang import Lexicon, _trie, norm
+from daemon.lang import Lexicon, _trie, norm
 
 MAX_DAYS = 366  # a period longer than a year is not a decision date
 TEXT_LIMIT = 20_000
@@ -50,7 +50,7 @@ class DecisionReader:
         weekdays: dict[str, int] = {}
         months: dict[str, int] = {}
         for code in lx.languages:
-            from .lang import data
+            from daemon.lang import data
 
             table = data(code).get("decision", {})
             for i, forms in enumerate(table.get("weekdays", [])):

@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from .connector import Calendar, Mailbox
-from .errors import AuthError, Conflict, ConnectorError, TransientError, Unsupported
-from .keys import content_hash
-from .kinds import Op, RecordState
-from .model import StoredItem
-from .planner import EVENT_KINDS, Action, Record
-from .state import State
+from daemon.connector import Calendar, Mailbox
+from daemon.errors import AuthError, Conflict, ConnectorError, TransientError, Unsupported
+from daemon.plan.keys import content_hash
+from daemon.kinds import Op, RecordState
+from daemon.model import StoredItem
+from daemon.plan.planner import EVENT_KINDS, Action, Record
+from daemon.store.state import State
 
 log = logging.getLogger("followup")
 

@@ -27,13 +27,13 @@ from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
-from . import domains, people
-from .decision import DecisionReader
-from .extract import Names, Reader, looks_like_person, phone_number, plain_text
-from .lang import Hit, Lexicon, Matcher, norm
-from .model import CalendarEvent, Recipient
-from .settings import Detection
-from .timing import interview_end
+from daemon.judge import domains, people
+from daemon.judge.decision import DecisionReader
+from daemon.judge.extract import Names, Reader, looks_like_person, phone_number, plain_text
+from daemon.lang import Hit, Lexicon, Matcher, norm
+from daemon.model import CalendarEvent, Recipient
+from daemon.settings import Detection
+from daemon.plan.timing import interview_end
 
 # Evidence needed: at least this much makes an interview; an event with an
 # interview or round word but less is a maybe. Without any interview or

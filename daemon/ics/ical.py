@@ -48,9 +48,9 @@ import recurring_ical_events
 import x_wr_timezone
 from icalendar.timezone import tzp
 
-from .icalsplit import parse_event_block, split, uid_in
-from .model import Attendee, CalendarEvent, Problem
-from .recurrence import Limits
+from daemon.ics.icalsplit import parse_event_block, split, uid_in
+from daemon.model import Attendee, CalendarEvent, Problem
+from daemon.ics.recurrence import Limits
 
 UTC = timezone.utc
 FOLLOWUP_KEY = "X-FOLLOWUP-KEY"

@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
-from . import config, report
-from .engine import Engine
-from .kinds import Op
+from daemon.app import config, report
+from daemon.app.engine import Engine
+from daemon.kinds import Op
 
 ME = "alex.morgan@example.org"
 

@@ -18,8 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
-from . import domains
-from .lang import Lexicon, Matcher, norm
+from daemon.judge import domains
+from daemon.lang import Lexicon, Matcher, norm
 
 # Title pieces: " - ", " | ", ": ", " — ", " <> ", " // ", ", "
 SEPARATORS = re.compile(r"\s+[-–—|/]+\s+|:\s+|\s+<>\s+|\s+[–—]|[–—]\s+|\s*\|\s*|,\s+|\s+//\s+")

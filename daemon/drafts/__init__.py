@@ -1,0 +1,2 @@
+"""The texts: templates in each language, the follow-ups composed from
+them, and the draft messages built from those."""
