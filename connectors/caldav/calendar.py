@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -44,6 +43,7 @@ from daemon.secrets import PasswordAccount
 
 from . import dav
 from .dav import CALDAV, CS, DAV, Entry, Server, Unsupported
+from .discovery import Collection, Discovery
 from .token import SyncState, decode, encode
 
 log = logging.getLogger("followup.caldav")
@@ -64,22 +64,6 @@ def own_file_name(key: str) -> str:
     """The object name of the follow-up with ``key`` (named as the local
     connector names its files)."""
     return f"followup-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.ics"
-
-
-@dataclass
-class _Collection:
-    """A calendar collection on the server."""
-
-    url: str  # absolute, ending in "/"
-    name: str | None = None  # display name, when known
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.url).path
-
-    @property
-    def label(self) -> str:
-        return f"'{self.name}'" if self.name else self.url
 
 
 class CalDAVCalendar(PasswordAccount, Calendar):
@@ -120,142 +104,31 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         else:
             hint = f"Store the right one with 'followup auth {name}'."
         self.server = Server(name, self.url, self.username, self.password, hint)
-        self._principal = None
-        self._calendars: list[_Collection] | None = None
-        self._source_col: _Collection | None = None
-        self._target_col: _Collection | None = None
+        #: the account's calendars, the scanned one and the one written to
+        self.found = Discovery(name, self.url, self.username, self.server, self.calendar_ref,
+                               self.write_to_ref)
         self._sync_ok = True  # false once the server refused a sync-collection REPORT
 
     def close(self) -> None:
         self.server.close()
-        self._forget()
-
-    # -- finding the calendars -------------------------------------------------
-
-    def _forget(self) -> None:
-        """Drop what discovery found (a calendar vanished or was renamed)."""
-        self._principal = None
-        self._calendars = None
-        self._source_col = None
-        self._target_col = None
-
-    def _discover(self) -> list[_Collection]:
-        """The account's calendars, asked for once and then kept."""
-        if self._calendars is None:
-            client = self.server.client()
-            with self.server.errors("find the calendars of", self.url):
-                principal = client.principal()
-                found = []
-                for cal in client.get_calendars(principal):
-                    url = _as_folder(str(cal.url))
-                    found.append(_Collection(url, cal.get_display_name() or _last_segment(url)))
-            self._principal = principal
-            self._calendars = found
-        return self._calendars
-
-    def _find(self, value: str, missing_ok: bool) -> _Collection | None:
-        """The calendar ``value`` names (URL or display name)."""
-        if _is_url(value):
-            return _Collection(_as_folder(urljoin(self._base_url(), value)))
-        calendars = self._discover()
-        tests = (lambda c: c.name == value,
-                 lambda c: (c.name or "").casefold() == value.casefold(),
-                 lambda c: unquote(_last_segment(c.url)) == value)
-        for test in tests:
-            hits = [c for c in calendars if test(c)]
-            if len(hits) == 1:
-                return hits[0]
-            if hits:
-                urls = ", ".join(c.url for c in hits)
-                raise ConnectorError(f"{self.name}: several calendars are named {value!r} "
-                                     f"({urls}); give the URL of the one you mean instead")
-        if missing_ok:
-            return None
-        raise ConnectorError(self._not_found(value, calendars))
-
-    def _not_found(self, value: str, calendars: list[_Collection] | None,
-                   url: str | None = None) -> str:
-        """The message for a calendar that is not there, listing those that are."""
-        account = f"user {self.username!r} at {self.url}"
-        if url is None:
-            head = f"{self.name}: no calendar {value!r} for {account}"
-        else:
-            head = f"{self.name}: the calendar {value!r} ({url}) of {account} does not exist"
-        if calendars is None:
-            return head
-        if not calendars:
-            return f"{head}; the account has no calendars"
-        names = ", ".join(f"{c.label} ({c.url})" for c in calendars)
-        return f"{head}; the calendars there are: {names}"
-
-    def _missing(self, col: _Collection, value: str) -> ConnectorError:
-        """The error for a calendar that answered 404; discovery is redone
-        to list the calendars that do exist."""
-        self._forget()
-        try:
-            calendars = self._discover()
-        except ConnectorError:
-            calendars = None
-        return ConnectorError(self._not_found(value, calendars, col.url))
-
-    def _source(self) -> _Collection:
-        if self._source_col is None:
-            self._source_col = self._find(self.calendar_ref, missing_ok=False)
-        return self._source_col
-
-    def _target(self, create: bool) -> _Collection | None:
-        """The calendar follow-ups go to; None when it does not exist yet and
-        ``create`` is false."""
-        if self._target_col is None:
-            if self.write_to_ref is None:
-                col = self._source()
-            else:
-                col = self._find(self.write_to_ref, missing_ok=True)
-                if col is None:
-                    if not create:
-                        return None
-                    col = self._make_calendar(self.write_to_ref)
-            self._target_col = col
-        return self._target_col
-
-    def _make_calendar(self, name: str) -> _Collection:
-        self._discover()
-        with self.server.errors("create the calendar", name):
-            made = self._principal.make_calendar(
-                name=name, supported_calendar_component_set=["VEVENT"])
-        col = _Collection(_as_folder(str(made.url)), name)
-        self._calendars = None  # the list changed
-        log.info("%s: created the calendar %r for follow-ups", self.name, name)
-        return col
-
-    def _base_url(self) -> str:
-        """The URL relative calendar paths are read against: the configured
-        one, or the one a bare domain led to (RFC 6764)."""
-        return self.url if "://" in self.url else str(self.server.client().url)
-
-    def _known_hosts(self) -> set[str]:
-        urls = [self.url, *(c.url for c in (self._source_col, self._target_col,
-                                            *(self._calendars or ())) if c)]
-        if self.server.connected:
-            urls.append(str(self.server.client().url))
-        return {urlsplit(url).netloc for url in urls} - {""}
+        self.found.forget()
 
     # -- requests --------------------------------------------------------------
 
-    def _multistatus(self, method: str, col: _Collection, value: str, body: str,
+    def _multistatus(self, method: str, col: Collection, value: str, body: str,
                      depth: str | None) -> dav.Multistatus:
         """A PROPFIND or REPORT on the collection ``col`` (configured as
         ``value``); its 207 answer read."""
         headers = {"Depth": depth} if depth is not None else {}
         response = self.server.request(method, col.url, body, headers)
         if response.status == 404:
-            raise self._missing(col, value)
+            raise self.found.missing(col, value)
         if response.status != 207:
             raise ConnectorError(f"{self.name}: {method} {col.url} failed: "
                                  f"HTTP {response.status} {response.reason or ''}".rstrip())
         return dav.read_multistatus(response.tree, f"{self.name}: {method} {col.url}")
 
-    def _collection_props(self, col: _Collection, value: str, *props: str) -> Entry:
+    def _collection_props(self, col: Collection, value: str, *props: str) -> Entry:
         """The properties of the collection itself (PROPFIND, depth 0)."""
         found = self._multistatus("PROPFIND", col, value, dav.propfind(*props), "0")
         entry = next((e for e in found.entries if self._rel(col, e.href) == ""),
@@ -269,7 +142,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
             col.name = name
         return entry
 
-    def _list(self, col: _Collection, value: str) -> tuple[str | None, dict, dict]:
+    def _list(self, col: Collection, value: str) -> tuple[str | None, dict, dict]:
         """(ctag, {href: etag} of the other objects, {href: etag} of the
         daemon's own) in the collection (PROPFIND, depth 1)."""
         found = self._multistatus("PROPFIND", col, value, dav.propfind(
@@ -283,7 +156,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
                 (own if _is_own(rel) else others)[rel] = entry.props.get(DAV + "getetag") or None
         return ctag, others, own
 
-    def _multiget(self, col: _Collection, value: str, rels: set[str]) -> dict[str, tuple]:
+    def _multiget(self, col: Collection, value: str, rels: set[str]) -> dict[str, tuple]:
         """href -> (etag, calendar data) for the objects ``rels`` that exist."""
         got: dict[str, tuple] = {}
         ordered = sorted(rels)
@@ -297,7 +170,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         return got
 
     @staticmethod
-    def _rel(col: _Collection, href: str) -> str:
+    def _rel(col: Collection, href: str) -> str:
         """An href as the token keeps it: the object's name when it lies in
         ``col``, "" for ``col`` itself, else the whole path."""
         path = dav.href_path(href)
@@ -308,18 +181,18 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         return name if unquote(parent) == folder else path
 
     @staticmethod
-    def _abs_path(col: _Collection, rel: str) -> str:
+    def _abs_path(col: Collection, rel: str) -> str:
         return rel if rel.startswith("/") else col.path + rel
 
     # -- scanning --------------------------------------------------------------
 
     def check(self) -> str:
         """Reach the server, find both calendars and count the events."""
-        source = self._source()
+        source = self.found.source()
         self._collection_props(source, self.calendar_ref, "D:resourcetype", "D:displayname")
         _, others, _ = self._list(source, self.calendar_ref)
         count = f"{len(others)} event{'' if len(others) == 1 else 's'}"
-        target = self._target(create=False)
+        target = self.found.target(create=False)
         if target is None:
             where = f"'{self.write_to_ref}' (created with the first follow-up)"
         elif target.url == source.url:
@@ -338,7 +211,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         # objects that cannot match ``interest`` are not parsed (only their UIDs
         # are read), so the token is only good for the same interest
         self._interest, self._skipped = interest, set()
-        source = self._source()
+        source = self.found.source()
         window = [source.url, start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat(),
                   getattr(tz, "key", None) or str(tz), interest.token() if interest else "*"]
         state = decode(sync_token, window) if sync_token else None
@@ -356,7 +229,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
                 self._sync_ok = False
         return self._full_scan(source, window, start, end, tz)
 
-    def _full_scan(self, source: _Collection, window: list[str], start: datetime,
+    def _full_scan(self, source: Collection, window: list[str], start: datetime,
                    end: datetime, tz: tzinfo) -> ScanResult:
         value = self.calendar_ref
         # the token is read before the events: a change in between is reported again
@@ -398,7 +271,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         return ScanResult(events=events, problems=problems, sync_token=encode(state), full=True,
                           total=len(state.uids()))
 
-    def _sync_scan(self, source: _Collection, state: SyncState, start: datetime,
+    def _sync_scan(self, source: Collection, state: SyncState, start: datetime,
                    end: datetime, tz: tzinfo) -> ScanResult:
         """What changed since the server's sync token (RFC 6578)."""
         changed: dict[str, str | None] = {}
@@ -409,7 +282,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
                                            {"Depth": "0"})
             status = response.status
             if status == 404:
-                raise self._missing(source, self.calendar_ref)
+                raise self.found.missing(source, self.calendar_ref)
             if status == 410 or (status in (400, 403, 409, 412)
                                  and dav.VALID_SYNC_TOKEN in dav.preconditions(response.tree)):
                 raise SyncTokenExpired(f"{self.name}: sync token rejected")
@@ -438,7 +311,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
                 break
         return self._apply_changes(source, state, marker, changed, deleted, start, end, tz)
 
-    def _etag_scan(self, source: _Collection, state: SyncState, start: datetime,
+    def _etag_scan(self, source: Collection, state: SyncState, start: datetime,
                    end: datetime, tz: tzinfo) -> ScanResult:
         """What changed, found by comparing the ctag and the etags."""
         value = self.calendar_ref
@@ -452,7 +325,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         deleted = set(state.table) - set(others)
         return self._apply_changes(source, state, ctag, changed, deleted, start, end, tz)
 
-    def _apply_changes(self, source: _Collection, state: SyncState, marker: str | None,
+    def _apply_changes(self, source: Collection, state: SyncState, marker: str | None,
                        changed: dict[str, str | None], deleted: set[str], start: datetime,
                        end: datetime, tz: tzinfo) -> ScanResult:
         """Read the changed objects and work out the delta against ``state``."""
@@ -496,7 +369,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
                           removed_uids=old_uids - present, total=len(present),
                           skipped_uids=set(self._skipped), sync_token=encode(new_state))
 
-    def _read(self, col: _Collection, rel: str, data: str, start: datetime, end: datetime,
+    def _read(self, col: Collection, rel: str, data: str, start: datetime, end: datetime,
               tz: tzinfo, problems: list[Problem], before: list | None = None
               ) -> tuple[list[CalendarEvent], set[str]]:
         """The events of one object in the window and the UIDs it holds;
@@ -517,7 +390,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
     def list_own(self) -> list[StoredItem]:
         """Every follow-up in the ``write_to`` calendar that still carries
         the key its name was made from."""
-        target = self._target(create=False)
+        target = self.found.target(create=False)
         if target is None:
             return []
         value = self.write_to_ref or self.calendar_ref
@@ -533,7 +406,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
 
     def find_own(self, key: str) -> StoredItem | None:
         """The follow-up with ``key`` as it is on the server now, or None."""
-        target = self._target(create=False)
+        target = self.found.target(create=False)
         if target is None:
             return None
         _, item = self._fetch_own(urljoin(target.url, own_file_name(key)))
@@ -542,7 +415,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
     def create_event(self, event: FollowupEvent) -> StoredItem:
         """PUT the follow-up with ``If-None-Match: *``; when it exists
         already, return the existing one."""
-        target = self._target(create=True)
+        target = self.found.target(create=True)
         name = own_file_name(event.key)
         url = urljoin(target.url, name)
         data = build_followup_ics(event, _uid(name), _now())
@@ -584,7 +457,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         if response.status in (404, 410, 412):
             raise Conflict(f"{self.name}: {url} was changed or deleted since it was "
                            "written; it is left alone")
-        raise self._write_failed("PUT", url, self._target_col, response)
+        raise self._write_failed("PUT", url, self.found.target_col, response)
 
     def delete_event(self, item: StoredItem) -> None:
         """DELETE with ``If-Match`` on ``item.etag``; nothing if it is gone."""
@@ -604,7 +477,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
                 return
             raise Conflict(f"{self.name}: {url} was changed since it was written; "
                            "it is left alone")
-        raise self._write_failed("DELETE", url, self._target_col, response)
+        raise self._write_failed("DELETE", url, self.found.target_col, response)
 
     def _own_url(self, item: StoredItem) -> str | None:
         """Where the follow-up ``item`` lives: its ref when that is one of
@@ -612,9 +485,9 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         name = own_file_name(item.key)
         parts = urlsplit(item.ref or "")
         if (parts.scheme in ("http", "https") and parts.path.rsplit("/", 1)[-1] == name
-                and parts.netloc in self._known_hosts()):
+                and parts.netloc in self.found.known_hosts()):
             return item.ref
-        target = self._target(create=False)
+        target = self.found.target(create=False)
         return None if target is None else urljoin(target.url, name)
 
     def _fetch_own(self, url: str) -> tuple[bool, StoredItem | None]:
@@ -653,14 +526,14 @@ class CalDAVCalendar(PasswordAccount, Calendar):
             raise ConnectorError(f"{self.name}: {url} was written but cannot be read back")
         return item
 
-    def _write_failed(self, method: str, url: str, col: _Collection | None,
+    def _write_failed(self, method: str, url: str, col: Collection | None,
                       response) -> ConnectorError:
         found = dav.preconditions(response.tree)
         if found & dav.UID_CONFLICTS:
             return Conflict(f"{self.name}: another item in the calendar already has the UID "
                             f"of {url}; it is left alone")
         if response.status in (404, 409) and col is not None:
-            self._forget()  # the calendar may be gone: look again next time
+            self.found.forget()  # the calendar may be gone: look again next time
             return ConnectorError(f"{self.name}: cannot write into the calendar {col.label} "
                                   f"({method} {url}: HTTP {response.status}); does it still "
                                   "exist?")
@@ -669,18 +542,6 @@ class CalDAVCalendar(PasswordAccount, Calendar):
 
 
 # -- helpers --------------------------------------------------------------------
-
-
-def _is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://", "/"))
-
-
-def _as_folder(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
-
-
-def _last_segment(url: str) -> str:
-    return urlsplit(url).path.rstrip("/").rpartition("/")[2]
 
 
 def _is_own(rel: str) -> bool:

@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from daemon.connector import Calendar, Context, Option
@@ -42,7 +41,6 @@ from daemon.errors import (
 )
 from daemon.interest import Interest
 from daemon.model import (
-    Attendee,
     CalendarEvent,
     FollowupEvent,
     Problem,
@@ -59,32 +57,12 @@ from .auth import (
     CALENDAR_READ_SCOPES,
     require_scopes,
 )
+from .events import (OWN_MARKER, event_id_for, followup_body, own_key, relevant, shows_body, stored_item,
+                     to_event, tz_name, uid_of)
 from .retry import Ambiguous, ApiStatus, RetryPolicy
 
 DEFAULT_TARGET = "Interview follow-ups"
-OWN_MARKER = "followup"  # extendedProperties.private: "1" on every follow-up
-KEY_PROPERTY = "followupKey"
 PAGE_SIZE = 2500  # the largest page events.list allows
-_HEX_KEY = re.compile(r"^[0-9a-f]{40}$")
-_PARTSTAT = {"needsAction": "NEEDS-ACTION", "accepted": "ACCEPTED", "declined": "DECLINED",
-             "tentative": "TENTATIVE"}
-_STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
-
-
-def event_id_for(key: str) -> str:
-    """The Google event id of the follow-up with ``key``: ``fu`` + the key
-    for the core's 40-hex keys, ``fh`` + a hex hash of any other key (hex is
-    a subset of base32hex)."""
-    if _HEX_KEY.match(key):
-        return "fu" + key
-    return "fh" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
-
-
-def is_own(item: dict) -> bool:
-    """True if the event carries the daemon's private marker."""
-    return OWN_MARKER in ((item.get("extendedProperties") or {}).get("private") or {})
-
-
 class GoogleCalendar(GoogleAccount, Calendar):
     """Google calendars scanned for interviews; follow-ups written into a
     calendar of their own (or the source calendar)."""
@@ -213,7 +191,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
         # ``interest`` is not used: the API sends structured events: nothing to gain from skipping
         sources = self._resolve_sources()
         window = [start.astimezone(timezone.utc).isoformat(),
-                  end.astimezone(timezone.utc).isoformat(), _tz_name(tz)]
+                  end.astimezone(timezone.utc).isoformat(), tz_name(tz)]
         data = self._state()
         cache = data.get("scan")
         if sync_token:
@@ -244,7 +222,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
                 f"list the events of {label}", calendarId=cal_id, singleEvents=True,
                 timeMin=window[0], timeMax=window[1])
             calendars[cal_id] = {"label": label, "token": token, "items": {
-                i["id"]: i for i in items if _relevant(i, start, end, tz)}}
+                i["id"]: i for i in items if relevant(i, start, end, tz)}}
         return self._finish(data, window, calendars, None, start, end, tz)
 
     def _incremental(self, data, cache, start, end, tz) -> ScanResult:
@@ -264,10 +242,10 @@ class GoogleCalendar(GoogleAccount, Calendar):
             for item in changes:
                 old = items.pop(item.get("id", ""), None)
                 if old is not None:
-                    touched.add(_uid(old))
-                if _relevant(item, start, end, tz):
+                    touched.add(uid_of(old))
+                if relevant(item, start, end, tz):
                     items[item["id"]] = item
-                    touched.add(_uid(item))
+                    touched.add(uid_of(item))
             entry["token"] = token
         return self._finish(data, cache["window"], calendars, touched, start, end, tz)
 
@@ -280,7 +258,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
         present: set[str] = set()
         for entry in calendars.values():
             for item in entry["items"].values():
-                uid = _uid(item)
+                uid = uid_of(item)
                 present.add(uid)
                 if touched is not None and uid not in touched:
                     continue
@@ -315,7 +293,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
             return []
         items, _ = self._list_all("list the follow-ups", calendarId=target,
                                   privateExtendedProperty=f"{OWN_MARKER}=1")
-        return [_item(i) for i in items if i.get("status") != "cancelled" and _key(i)]
+        return [stored_item(i) for i in items if i.get("status") != "cancelled" and own_key(i)]
 
     def find_own(self, key: str) -> StoredItem | None:
         """The follow-up with ``key`` (one events.get), or None."""
@@ -323,9 +301,9 @@ class GoogleCalendar(GoogleAccount, Calendar):
         if target is None:
             return None
         found = self._get(target, event_id_for(key))
-        if found is None or found.get("status") == "cancelled" or _key(found) != key:
+        if found is None or found.get("status") == "cancelled" or own_key(found) != key:
             return None
-        return _item(found)
+        return stored_item(found)
 
     def _get(self, target: str, event_id: str) -> dict | None:
         try:
@@ -340,12 +318,12 @@ class GoogleCalendar(GoogleAccount, Calendar):
         reading the id before anything is sent again."""
         target = self._target_id(create=True)
         assert target is not None
-        body = _body(event)
+        body = followup_body(event)
         for _ in range(2):
             request = self._api("events").insert(calendarId=target, body=body,
                                                    sendUpdates="none")
             try:
-                return _item(self._call(request, "write a follow-up", write=True,
+                return stored_item(self._call(request, "write a follow-up", write=True,
                                         expect=(409, 403)))
             except ApiStatus as exc:
                 if exc.status == 403:
@@ -370,17 +348,17 @@ class GoogleCalendar(GoogleAccount, Calendar):
             # the event back instead, saying so (an update leaves it cancelled)
             return self._replace(target, {**body, "status": "confirmed"}, found["etag"],
                                  "write a follow-up", revive=True)
-        if _key(found) != event.key:
+        if own_key(found) != event.key:
             raise Conflict(f"{self.name}: event {body['id']} is not the follow-up "
                            f"{event.key!r}; left alone")
-        return _item(found)
+        return stored_item(found)
 
     def _replace(self, target: str, body: dict, etag: str, what: str, revive: bool = False) -> StoredItem:
         request = self._api("events").update(calendarId=target, eventId=body["id"],
                                                body=body, sendUpdates="none")
         request.headers["If-Match"] = etag
         try:
-            return _item(self._call(request, what, write=True,
+            return stored_item(self._call(request, what, write=True,
                                     expect=(412, 404, 410, 403) if revive else (412, 404, 410)))
         except ApiStatus as exc:
             if exc.status == 403:  # deleted in the web UI: Google will not bring it back
@@ -390,8 +368,8 @@ class GoogleCalendar(GoogleAccount, Calendar):
                            "left alone") from None
         except Ambiguous:
             found = self._get(target, body["id"])
-            if found is not None and found.get("etag") != etag and _same(found, body):
-                return _item(found)  # our write arrived
+            if found is not None and found.get("etag") != etag and shows_body(found, body):
+                return stored_item(found)  # our write arrived
             if found is not None and found.get("etag") == etag:
                 raise  # not applied: the core tries again later
             raise Conflict(f"{self.name}: follow-up {body['id']} changed while it was being "
@@ -399,7 +377,7 @@ class GoogleCalendar(GoogleAccount, Calendar):
 
     def replace_event(self, item: StoredItem, event: FollowupEvent) -> StoredItem:
         """Replace the follow-up if its etag is still ``item.etag``."""
-        body = _body(event)
+        body = followup_body(event)
         self._own_ref(item, body["id"])
         target = self._target_id(create=False)
         if target is None:
@@ -442,123 +420,3 @@ class GoogleCalendar(GoogleAccount, Calendar):
         if item.ref != event_id:
             raise ConnectorError(f"{self.name}: {item.ref!r} is not the id of the follow-up "
                                  f"{item.key!r}; refusing to touch it")
-
-
-# -- mapping ---------------------------------------------------------------------------
-
-
-def _tz_name(tz: tzinfo) -> str:
-    return getattr(tz, "key", None) or str(tz)
-
-
-def _uid(item: dict) -> str:
-    return item.get("iCalUID") or item.get("recurringEventId") or item.get("id", "")
-
-
-def _key(item: dict) -> str | None:
-    private = (item.get("extendedProperties") or {}).get("private") or {}
-    return private.get(KEY_PROPERTY) if OWN_MARKER in private else None
-
-
-def _when(part: dict, tz: tzinfo) -> datetime:
-    if part.get("dateTime"):
-        value = datetime.fromisoformat(part["dateTime"].replace("Z", "+00:00"))
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=tz)
-        return value.astimezone(tz)
-    return datetime.combine(date.fromisoformat(part["date"]), time(0), tzinfo=tz)
-
-
-def _relevant(item: dict, start: datetime, end: datetime, tz: tzinfo) -> bool:
-    """Worth keeping: a live, ordinary source event overlapping the window.
-    Only ``eventType: default`` can be an interview (not out-of-office,
-    focus time, working location, birthdays...)."""
-    if item.get("status") == "cancelled" or is_own(item):
-        return False
-    if item.get("eventType", "default") != "default":
-        return False
-    try:
-        first, last = _when(item["start"], tz), _when(item["end"], tz)
-    except (KeyError, TypeError, ValueError):
-        return True  # reported as a problem when mapped
-    return last > start and first < end or (first == last and start <= first < end)
-
-
-def _person(data: dict | None, me: frozenset[str]) -> Attendee | None:
-    if not data:
-        return None
-    email = (data.get("email") or "").strip().lower() or None
-    if data.get("self") and me and email not in me:
-        email = sorted(me)[0]  # the user, under an address the core knows
-    status = _PARTSTAT.get(data.get("responseStatus", ""), "")
-    return Attendee(email=email, name=data.get("displayName", "") or "", partstat=status,
-                    cutype="RESOURCE" if data.get("resource") else "INDIVIDUAL",
-                    role="OPT-PARTICIPANT" if data.get("optional") else "REQ-PARTICIPANT")
-
-
-def to_event(item: dict, tz: tzinfo, me: frozenset[str] = frozenset()) -> CalendarEvent:
-    """A Google Event resource as a ``CalendarEvent`` (uid = ``iCalUID``,
-    source = the event id, recurrence id in UTC)."""
-    start = _when(item["start"], tz)
-    end = _when(item["end"], tz)
-    warnings: list[str] = []
-    if item.get("endTimeUnspecified"):
-        end = start  # like an iCalendar event without DTEND
-        warnings.append("the event has no end time")
-    recurrence_id = None
-    if item.get("recurringEventId") and item.get("originalStartTime"):
-        recurrence_id = _when(item["originalStartTime"], tz).astimezone(timezone.utc)
-    organizer = _person(item.get("organizer"), me)
-    attendees = tuple(a for a in (_person(a, me) for a in item.get("attendees", [])) if a)
-    if organizer is not None and not organizer.partstat:
-        organizer = Attendee(organizer.email, organizer.name, "", organizer.cutype, "CHAIR")
-    return CalendarEvent(
-        uid=_uid(item), start=start, end=end, title=item.get("summary", "") or "",
-        description=item.get("description", "") or "", location=item.get("location", "") or "",
-        all_day="date" in item["start"] and not item["start"].get("dateTime"),
-        recurrence_id=recurrence_id, status=_STATUS.get(item.get("status", ""), "CONFIRMED"),
-        organizer=organizer, attendees=attendees, source=item.get("id", ""),
-        warnings=tuple(warnings))
-
-
-def _moment(value: datetime) -> dict[str, str]:
-    out = {"dateTime": value.isoformat()}
-    name = getattr(value.tzinfo, "key", None)
-    if name:
-        out["timeZone"] = name
-    return out
-
-
-def _body(event: FollowupEvent) -> dict[str, Any]:
-    """The Event resource of a follow-up: no attendees, the key private."""
-    reminders: dict[str, Any] = {"useDefault": False}
-    if event.reminder_minutes is not None:
-        reminders["overrides"] = [{"method": "popup", "minutes": event.reminder_minutes}]
-    return {
-        "id": event_id_for(event.key),
-        "summary": event.title,
-        "description": event.description,
-        "start": _moment(event.start),
-        "end": _moment(event.end),
-        "reminders": reminders,
-        "transparency": "transparent",
-        "extendedProperties": {"private": {OWN_MARKER: "1", KEY_PROPERTY: event.key}},
-    }
-
-
-def _same(found: dict, body: dict) -> bool:
-    """True if ``found`` shows what ``body`` wrote (title and times)."""
-    try:
-        return (found.get("summary") == body["summary"]
-                and _when(found["start"], timezone.utc) == _when(body["start"], timezone.utc)
-                and _when(found["end"], timezone.utc) == _when(body["end"], timezone.utc)
-                and _key(found) == _key(body))
-    except (KeyError, TypeError, ValueError):
-        return False
-
-
-def _item(resource: dict) -> StoredItem:
-    return StoredItem(key=_key(resource) or "", ref=resource["id"], etag=resource["etag"],
-                      start=_when(resource["start"], timezone.utc),
-                      end=_when(resource["end"], timezone.utc),
-                      title=resource.get("summary", "") or "")

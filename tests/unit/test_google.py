@@ -17,7 +17,8 @@ import pytest
 pytest.importorskip("googleapiclient")
 
 from connectors.google import auth as google_auth  # noqa: E402
-from connectors.google.calendar import GoogleCalendar, event_id_for, to_event  # noqa: E402
+from connectors.google.calendar import GoogleCalendar  # noqa: E402
+from connectors.google.events import event_id_for, to_event  # noqa: E402
 from connectors.google.gmail import GmailMailbox  # noqa: E402
 from connectors.google.retry import RetryPolicy  # noqa: E402
 from daemon.model import ReplySearch
