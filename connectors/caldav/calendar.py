@@ -26,9 +26,7 @@ needs none at all.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -36,6 +34,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from daemon.options import text, web_address
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import Conflict, ConnectorError, SyncTokenExpired
+from daemon.collection import is_own_name, new_uid, own_file_name, read_whole_uids, still_there
 from daemon.icalfiles import build_followup_ics, followup_uid, parse_ics, read_followup_ics
 from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
@@ -48,7 +47,6 @@ from .token import SyncState, decode, encode
 
 log = logging.getLogger("followup.caldav")
 
-OWN_NAME = re.compile(r"^followup-[0-9a-f]{32}\.ics$")
 #: the server's time-range filter is asked for this much more on each side;
 #: ``parse_ics`` then keeps exactly the window (floating times, all-day events)
 QUERY_MARGIN = timedelta(days=2)
@@ -58,12 +56,6 @@ MULTIGET_BATCH = 100
 SYNC_PAGES = 50
 ICS_TYPE = "text/calendar; charset=utf-8"
 UTC = timezone.utc
-
-
-def own_file_name(key: str) -> str:
-    """The object name of the follow-up with ``key`` (named as the local
-    connector names its files)."""
-    return f"followup-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.ics"
 
 
 class CalDAVCalendar(PasswordAccount, Calendar):
@@ -153,7 +145,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
             if rel == "":
                 ctag = entry.props.get(CS + "getctag") or None
             elif entry.status == 200 and DAV + "collection" not in entry.types:
-                (own if _is_own(rel) else others)[rel] = entry.props.get(DAV + "getetag") or None
+                (own if is_own_name(rel) else others)[rel] = entry.props.get(DAV + "getetag") or None
         return ctag, others, own
 
     def _multiget(self, col: Collection, value: str, rels: set[str]) -> dict[str, tuple]:
@@ -249,7 +241,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         without_data = set()
         for entry in found.entries:
             rel = self._rel(source, entry.href)
-            if entry.status != 200 or rel == "" or _is_own(rel):
+            if entry.status != 200 or rel == "" or is_own_name(rel):
                 continue
             data = entry.props.get(CALDAV + "calendar-data")
             if data is None:
@@ -298,7 +290,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
                 rel = self._rel(source, entry.href)
                 if entry.status == 507:
                     truncated = True  # RFC 6578 3.6: more changes with the new token
-                elif rel == "" or _is_own(rel):
+                elif rel == "" or is_own_name(rel):
                     continue
                 elif entry.status in (404, 410):
                     deleted.add(rel)
@@ -338,15 +330,11 @@ class CalDAVCalendar(PasswordAccount, Calendar):
             table.pop(rel, None)
         events: list[CalendarEvent] = []
         problems: list[Problem] = []
-        touched = set(old_uids)
-        read: set[str] = set()
-        # One UID lives in one object (RFC 4791 4.1); should a server split
-        # one anyway, the other objects with a touched UID are read too, so
-        # the UID is delivered whole.
-        while fetch:
-            got = self._multiget(source, self.calendar_ref, fetch)
-            for rel in sorted(fetch):
-                read.add(rel)
+
+        def read(rels: set[str]) -> set[str]:
+            got = self._multiget(source, self.calendar_ref, rels)
+            found_uids: set[str] = set()
+            for rel in sorted(rels):
                 before = table.get(rel)
                 if rel not in got:  # deleted since the server listed it
                     if before is not None:
@@ -360,9 +348,10 @@ class CalDAVCalendar(PasswordAccount, Calendar):
                     table[rel] = [etag, sorted(uids)]
                 else:
                     table.pop(rel, None)
-                touched.update(uids)
-            fetch = {rel for rel, entry in table.items()
-                     if rel not in read and touched.intersection(entry[1])}
+                found_uids.update(uids)
+            return found_uids
+
+        read_whole_uids(table, fetch, lambda entry: entry[1], read, set(old_uids))
         new_state = SyncState(state.window, state.mode, marker, table)
         present = new_state.uids()
         return ScanResult(events=events, problems=problems, full=False,
@@ -383,7 +372,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
             return [], uids
         found, found_problems = parse_ics(raw, unquote(self._abs_path(col, rel)), start, end, tz)
         problems.extend(found_problems)
-        return found, {e.uid for e in found} | _still_there(before, found, found_problems)
+        return found, {e.uid for e in found} | still_there(before[1] if before else None, found, found_problems)
 
     # -- the daemon's own events -----------------------------------------------
 
@@ -418,7 +407,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
         target = self.found.target(create=True)
         name = own_file_name(event.key)
         url = urljoin(target.url, name)
-        data = build_followup_ics(event, _uid(name), _now())
+        data = build_followup_ics(event, new_uid(name), _now())
         response = self.server.request("PUT", url, data, {
             "Content-Type": ICS_TYPE, "If-None-Match": "*"})
         if response.status in (200, 201, 204):
@@ -449,7 +438,7 @@ class CalDAVCalendar(PasswordAccount, Calendar):
             raise Conflict(f"{self.name}: {url} was changed or deleted since it was "
                            "written; it is left alone")
         uid = followup_uid(current.raw) if current.status == 200 else None
-        data = build_followup_ics(event, uid or _uid(own_file_name(item.key)), _now())
+        data = build_followup_ics(event, uid or new_uid(own_file_name(item.key)), _now())
         response = self.server.request("PUT", url, data, {
             "Content-Type": ICS_TYPE, "If-Match": item.etag})
         if response.status in (200, 201, 204):
@@ -544,17 +533,6 @@ class CalDAVCalendar(PasswordAccount, Calendar):
 # -- helpers --------------------------------------------------------------------
 
 
-def _is_own(rel: str) -> bool:
-    return bool(OWN_NAME.match(rel.rpartition("/")[2]))
-
-
-def _uid(name: str) -> str:
-    """A new follow-up's UID: its resource name without ``.ics`` (letters,
-    digits and ``-``: vdirsyncer names a file after such a UID when it
-    copies the calendar into a folder, see ``connectors.local``)."""
-    return name.removesuffix(".ics")
-
-
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -575,16 +553,3 @@ def _item(url: str, data: bytes | str, etag: str | None) -> StoredItem | None:
     if own_file_name(key) != unquote(urlsplit(url).path.rpartition("/")[2]):
         return None
     return StoredItem(key=key, ref=url, etag=etag, start=start, end=end, title=title)
-
-
-def _still_there(entry: list | None, found: list[CalendarEvent],
-                 problems: list[Problem]) -> set[str]:
-    """UIDs a changed object held before that cannot be read now. They are
-    not reported as removed: an object broken by some client must not make
-    its events look deleted."""
-    if entry is None:
-        return set()
-    errors = [p for p in problems if p.severity == "error"]
-    if not found and any(p.uid is None for p in errors):
-        return set(entry[1])  # the whole object is unreadable
-    return set(entry[1]) & {p.uid for p in errors}

@@ -18,10 +18,9 @@ JSON, zlib-compressed and base64url-encoded after the prefix ``caldav1.``.
 
 from __future__ import annotations
 
-import base64
-import json
-import zlib
 from dataclasses import dataclass, field
+
+from daemon.collection import pack, unpack
 
 PREFIX = "caldav1."
 MODES = ("sync", "etag")
@@ -40,10 +39,7 @@ class SyncState:
 
 
 def encode(state: SyncState) -> str:
-    raw = json.dumps({"w": state.window, "m": state.mode, "k": state.marker, "t": state.table},
-                     separators=(",", ":"), sort_keys=True)
-    packed = base64.urlsafe_b64encode(zlib.compress(raw.encode("utf-8"), 6)).decode("ascii")
-    return PREFIX + packed
+    return PREFIX + pack({"w": state.window, "m": state.mode, "k": state.marker, "t": state.table})
 
 
 def decode(token: str, window: list[str]) -> SyncState | None:
@@ -51,8 +47,8 @@ def decode(token: str, window: list[str]) -> SyncState | None:
     any other or unreadable token."""
     if not token.startswith(PREFIX):
         return None
+    content = unpack(token[len(PREFIX):])
     try:
-        content = json.loads(zlib.decompress(base64.urlsafe_b64decode(token[len(PREFIX):])))
         if content["w"] != window or content["m"] not in MODES:
             return None
         marker = content["k"]
@@ -68,5 +64,5 @@ def decode(token: str, window: list[str]) -> SyncState | None:
                     or not all(isinstance(uid, str) for uid in entry[1])):
                 return None
         return SyncState(window=window, mode=content["m"], marker=marker, table=table)
-    except Exception:  # anything unreadable just means a full scan
+    except (KeyError, TypeError):  # not the shape written: a full scan
         return None

@@ -15,15 +15,12 @@ description) is read but not parsed: only its UIDs are taken from it.
 
 from __future__ import annotations
 
-import base64
 import errno
 import hashlib
 import json
 import os
-import re
 import stat
 import tempfile
-import zlib
 from collections.abc import Iterator
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
@@ -32,6 +29,7 @@ from typing import Any, NamedTuple
 from daemon.connector import Calendar, Context, Option
 from daemon.options import text
 from daemon.errors import ConfigError, Conflict, ConnectorError
+from daemon.collection import OWN_NAME, new_uid, own_file_name, pack, read_whole_uids, still_there, unpack
 from daemon.files import read_regular
 from daemon.icalfiles import build_followup_ics, followup_uid, parse_ics, read_followup_ics
 from daemon.interest import Interest, raw_uids
@@ -39,14 +37,8 @@ from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, Stor
 
 from .files import etag, sync_folder, write_and_sync
 
-OWN_NAME = re.compile(r"^followup-[0-9a-f]{32}\.ics$")
 _TOKEN_PREFIX = "local2."
 _FILE_TYPE = 0o170000  # stat.S_IFMT as a mask
-
-
-def own_file_name(key: str) -> str:
-    """The file name of the follow-up with ``key``."""
-    return f"followup-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.ics"
 
 
 class _File(NamedTuple):
@@ -165,22 +157,19 @@ class LocalCalendar(Calendar):
         table = {name: previous[name] for name in files if name not in changed}
         old_uids = {uid for name in changed | gone if name in previous
                     for uid in previous[name][3]}
-        touched = set(old_uids)
-        to_read = set(changed)
-        read: set[str] = set()
-        # A UID split over several files (not vdir style, but possible) must be
-        # delivered whole: read the unchanged files sharing a touched UID too.
-        while to_read:
-            for name in sorted(to_read):
-                read.add(name)
+
+        def read(names: set[str]) -> set[str]:
+            found: set[str] = set()
+            for name in sorted(names):
                 uids = reader.read(files[name], previous.get(name))
-                if uids is None:
+                if uids is None:  # vanished while we looked
                     table.pop(name, None)
                     continue
                 table[name] = reader.entry(files[name], uids)
-                touched.update(uids)
-            to_read = {name for name, entry in table.items()
-                       if name not in read and touched.intersection(entry[3])}
+                found.update(uids)
+            return found
+
+        read_whole_uids(table, changed, lambda entry: entry[3], read, set(old_uids))
         present = {uid for entry in table.values() for uid in entry[3]}
         return ScanResult(events=reader.events, problems=reader.problems, full=False,
                           removed_uids=old_uids - present, total=len(present),
@@ -314,7 +303,7 @@ class LocalCalendar(Calendar):
         elsewhere = self.find_own(event.key)  # renamed by a sync tool: still there
         if elsewhere is not None:
             return elsewhere
-        new = build_followup_ics(event, _uid(name), _now())
+        new = build_followup_ics(event, new_uid(name), _now())
         self._ensure_folder()
         if not self._create_exclusive(self.write_to / name, new):
             data = self._read_own(name)  # somebody else was quicker
@@ -328,7 +317,7 @@ class LocalCalendar(Calendar):
         """Replace the follow-up if its file is still exactly as ``item`` saw it."""
         name = _checked_ref(item.ref)
         old = self._expect_etag(name, item)
-        new = build_followup_ics(event, followup_uid(old) or _uid(own_file_name(event.key)), _now())
+        new = build_followup_ics(event, followup_uid(old) or new_uid(own_file_name(event.key)), _now())
         path = self.write_to / name
         temp = self._write_temp(new)
         try:
@@ -452,7 +441,7 @@ class _SourceReader:
         except OSError as exc:
             self.unreadable.add(file.path)
             self.problems.append(Problem(file.path, f"cannot be read: {_os_reason(exc)}"))
-            return _still_there(before, [], self.problems[-1:])
+            return still_there(before[3] if before else None, [], self.problems[-1:])
         if self.interest is not None and not self.interest.may_match(data):
             uids = raw_uids(data)
             # what the file held before is forgotten too, even under another UID
@@ -461,31 +450,10 @@ class _SourceReader:
         events, problems = parse_ics(data, file.path, self.start, self.end, self.tz)
         self.events.extend(events)
         self.problems.extend(problems)
-        return {e.uid for e in events} | _still_there(before, events, problems)
+        return {e.uid for e in events} | still_there(before[3] if before else None, events, problems)
 
 
 # -- helpers --------------------------------------------------------------------
-
-
-def _still_there(entry: list | None, found: list[CalendarEvent],
-                 problems: list[Problem]) -> set[str]:
-    """UIDs a changed file held before that cannot be read now. They are not
-    reported as removed: a file caught half-written or broken by an editor
-    must not make its events look deleted."""
-    if entry is None:
-        return set()
-    errors = [p for p in problems if p.severity == "error"]
-    if not found and any(p.uid is None for p in errors):
-        return set(entry[3])  # the whole file is unreadable
-    return set(entry[3]) & {p.uid for p in errors}
-
-
-def _uid(name: str) -> str:
-    """A new follow-up's UID: its file name without ``.ics``. Only letters,
-    digits and ``-``, so vdirsyncer names the file after it when it copies
-    the calendar back from a server (it picks a random name for a UID with
-    other characters, such as the ``@`` of earlier versions)."""
-    return name.removesuffix(".ics")
 
 
 
@@ -566,8 +534,7 @@ def _encode_token(window: list[str], table: dict[str, list]) -> str:
     """The digest of the listing, then window and name -> [mtime_ns, size,
     inode, [uids]] as a compact string. The digest lets a scan that finds
     nothing changed skip decoding the table (100,000 entries: half a second)."""
-    raw = json.dumps({"w": window, "f": table}, separators=(",", ":"), sort_keys=True)
-    packed = base64.urlsafe_b64encode(zlib.compress(raw.encode("utf-8"), 6)).decode("ascii")
+    packed = pack({"w": window, "f": table})
     digest = _digest(window, [f"{n}\0{e[0]}\0{e[1]}\0{e[2]}\0" for n, e in table.items()])
     return f"{_TOKEN_PREFIX}{digest}.{packed}"
 
@@ -576,18 +543,14 @@ def _decode_token(token: str, window: list[str]) -> dict[str, list] | None:
     """The file table of a token issued for ``window``, or None (full scan)."""
     if not token.startswith(_TOKEN_PREFIX):
         return None
-    try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(token[len(_TOKEN_PREFIX):].partition(".")[2]))
-        content = json.loads(raw)
-        if content.get("w") != window:
-            return None
-        table = content["f"]
-        # zlib's checksum catches damage: check the shape, cheaply (100,000 entries)
-        if not isinstance(table, dict):
-            return None
-        for entry in table.values():
-            if type(entry) is not list or len(entry) != 4 or type(entry[3]) is not list:
-                return None
-        return table
-    except Exception:  # anything unreadable just means a full scan
+    content = unpack(token[len(_TOKEN_PREFIX):].partition(".")[2])
+    if not isinstance(content, dict) or content.get("w") != window:
         return None
+    table = content.get("f")
+    # the checksum caught damage: check the shape, cheaply (100,000 entries)
+    if not isinstance(table, dict):
+        return None
+    for entry in table.values():
+        if type(entry) is not list or len(entry) != 4 or type(entry[3]) is not list:
+            return None
+    return table

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import connectors.local.calendar as local
-from connectors.local.calendar import LocalCalendar, own_file_name
+from connectors.local.calendar import LocalCalendar
+from daemon.collection import own_file_name
 from daemon.connector import Context, Option
 from daemon.errors import ConfigError, Conflict, ConnectorError
 from daemon.interest import Interest

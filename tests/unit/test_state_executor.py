@@ -209,7 +209,7 @@ def test_a_create_whose_place_is_taken_for_good_is_not_tried_every_pass(parts, t
     """A follow-up whose place the provider will never give (an event
     deleted in Google's web UI, a file holding something else) ends as
     skipped with the reason, instead of failing at every pass."""
-    from connectors.local.calendar import own_file_name
+    from daemon.collection import own_file_name
     from daemon.plan.planner import Action
 
     cal, box, st, ex = parts
