@@ -3,7 +3,8 @@
 Connectors translate every provider failure into one of these, so the core
 never has to know a provider's status codes:
 
-- ``TransientError``: try again later (after ``retry_after`` seconds if given).
+- ``TransientError``: try again later (after ``retry_after`` seconds if given;
+  ``daemon.retry`` is the policy the HTTP connectors share).
 - ``AuthError``: stop this account, keep the others running, tell the user.
 - ``SyncTokenExpired``: forget the stored sync token and rescan in full.
 - ``ConfigError``: refuse to start; ``problems`` lists every problem found.
@@ -80,25 +81,3 @@ class ConfigError(FollowupError):
             problems = [problems]
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """An HTTP ``Retry-After`` value (delta-seconds or an HTTP date) as
-    seconds from now, or None when absent or unreadable."""
-    from datetime import datetime, timezone
-    from email.utils import parsedate_to_datetime
-
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from daemon.errors import AuthError, Conflict, ConnectorError, SyncTokenExpired, TransientError
+from daemon.retry import retry_after_seconds
 
 DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
@@ -202,7 +203,8 @@ class Server:
         if response.status >= 500 and response.status != 501:
             raise TransientError(
                 f"{self.account}: the server at {self.host} failed ({method} {_short(url)}: "
-                f"HTTP {response.status})", retry_after=_retry_after(response.headers))
+                f"HTTP {response.status})", retry_after=retry_after_seconds(
+                    response.headers.get("Retry-After") if response.headers is not None else None))
         return response
 
     @contextmanager
@@ -269,15 +271,6 @@ def _short(url: str) -> str:
     """A URL without scheme and host, for messages."""
     parts = urlsplit(url)
     return parts.path or url
-
-
-def _retry_after(headers) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
-    if not value:
-        return None
-    from caldav.lib.error import parse_retry_after
-
-    return parse_retry_after(value.strip())
 
 
 _REASONS = (("refused", "connection refused"), ("reset", "connection reset"),

@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import random
 import socket
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from daemon.errors import Ambiguous, AuthError, ConnectorError, TransientError, retry_after_seconds
+from daemon import retry as daemon_retry
+
+from daemon.errors import Ambiguous, AuthError, ConnectorError, TransientError
+from daemon.retry import retry_after_seconds
 
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
@@ -79,77 +78,64 @@ _NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     OSError, http.client.HTTPException, socket.timeout)
 
 
-@dataclass
-class RetryPolicy:
-    """Bounded exponential backoff with full jitter; ``sleep`` and
-    ``random`` are injectable so tests run instantly and reproducibly."""
-
-    attempts: int = 5
-    base: float = 1.0
-    cap: float = 30.0  # longest single wait; a longer Retry-After is handed to the core
-    sleep: Callable[[float], None] = field(default=time.sleep)
-    random: Callable[[], float] = field(default=random.random)
-
-    def backoff(self, attempt: int) -> float:
-        return self.random() * min(self.cap, self.base * (2 ** attempt))
+class RetryPolicy(daemon_retry.RetryPolicy):
+    """The shared policy (``daemon.retry``) with Google's failures classified."""
 
     def call(self, request: Any, what: str, account: str, *, write: bool = False,
              expect: tuple[int, ...] = ()) -> Any:
         """``request.execute()`` under this policy. ``what`` names the
         request in messages ("list events of primary"); statuses in
         ``expect`` are raised as ``ApiStatus`` for the caller to handle."""
-        from google.auth.exceptions import RefreshError, TransportError
-        from googleapiclient.errors import HttpError
+        return self.run(lambda: _attempt(request, what, account, write, expect, self.cap))
 
-        wait: float | None = None
-        problem = ""
-        for attempt in range(self.attempts):
-            if attempt:
-                self.sleep(wait if wait is not None else self.backoff(attempt))
-            wait = None
-            try:
-                return request.execute(num_retries=0)
-            except HttpError as exc:
-                status = exc.resp.status
-                reason, message = _reason(exc.content)
-                if status in expect:
-                    raise ApiStatus(f"{what}: {status} {reason}", status, reason) from None
-                problem = f"{status} {reason or message}".strip()
-                if status == 401:
-                    raise reconnect_error(account) from None
-                if status == 403 and reason in QUOTA_REASONS:
-                    raise TransientError(f"{account}: {what}: Google API quota used up "
-                                         f"({reason})", retry_after=QUOTA_WAIT) from None
-                if status == 403 and reason in SCOPE_REASONS:
-                    raise AuthError(f"{account}: {what}: the login lacks a permission this "
-                                    f"needs; run followup auth {account}") from None
-                rejected = status == 429 or (status == 403 and reason in RATE_REASONS)
-                if not rejected and status not in RETRY_STATUSES:
-                    raise ConnectorError(f"{account}: {what} failed: {status} "
-                                         f"{reason or message}".rstrip()) from None
-                if write and not rejected:
-                    raise Ambiguous(f"{account}: {what}: Google answered {status}; "
-                                    "the write may or may not have happened") from None
-                wait = retry_after(exc.resp)
-                if wait is not None and wait > self.cap:
-                    raise TransientError(f"{account}: {what}: Google asks to wait "
-                                         f"{wait:.0f} s ({problem})", retry_after=wait) from None
-            except RefreshError as exc:
-                # RFC 6749 section 5.2: these need a new login, not a retry
-                # (invalid_scope: the token lacks a scope this version asks for)
-                if any(code in str(exc) for code in ("invalid_grant", "invalid_client",
-                                                     "invalid_scope", "unauthorized_client")):
-                    raise reconnect_error(account) from None
-                problem = "the login could not be refreshed"  # e.g. the token server's 5xx
-            except TransportError:
-                problem = "the login server did not answer"  # nothing was sent yet
-            except ConnectionRefusedError:
-                problem = "connection refused"  # nothing was sent: safe to repeat
-            except _NETWORK_ERRORS as exc:
-                problem = type(exc).__name__
-                if write:
-                    raise Ambiguous(f"{account}: {what}: the connection failed ({problem}); "
-                                    "the write may or may not have happened") from None
-        raise TransientError(f"{account}: {what}: Google is not answering ({problem}); "
-                             "will try again later",
-                             retry_after=wait if wait is not None else self.cap)
+
+def _attempt(request: Any, what: str, account: str, write: bool, expect: tuple[int, ...],
+             cap: float) -> Any:
+    """One ``execute()``; a failure worth repeating is raised as ``Again``."""
+    from google.auth.exceptions import RefreshError, TransportError
+    from googleapiclient.errors import HttpError
+
+    wait: float | None = None
+    try:
+        return request.execute(num_retries=0)
+    except HttpError as exc:
+        status = exc.resp.status
+        reason, message = _reason(exc.content)
+        if status in expect:
+            raise ApiStatus(f"{what}: {status} {reason}", status, reason) from None
+        problem = f"{status} {reason or message}".strip()
+        if status == 401:
+            raise reconnect_error(account) from None
+        if status == 403 and reason in QUOTA_REASONS:
+            raise TransientError(f"{account}: {what}: Google API quota used up "
+                                 f"({reason})", retry_after=QUOTA_WAIT) from None
+        if status == 403 and reason in SCOPE_REASONS:
+            raise AuthError(f"{account}: {what}: the login lacks a permission this "
+                            f"needs; run followup auth {account}") from None
+        rejected = status == 429 or (status == 403 and reason in RATE_REASONS)
+        if not rejected and status not in RETRY_STATUSES:
+            raise ConnectorError(f"{account}: {what} failed: {status} "
+                                 f"{reason or message}".rstrip()) from None
+        if write and not rejected:
+            raise Ambiguous(f"{account}: {what}: Google answered {status}; "
+                            "the write may or may not have happened") from None
+        wait = retry_after(exc.resp)
+    except RefreshError as exc:
+        # RFC 6749 section 5.2: these need a new login, not a retry
+        # (invalid_scope: the token lacks a scope this version asks for)
+        if any(code in str(exc) for code in ("invalid_grant", "invalid_client",
+                                             "invalid_scope", "unauthorized_client")):
+            raise reconnect_error(account) from None
+        problem = "the login could not be refreshed"  # e.g. the token server's 5xx
+    except TransportError:
+        problem = "the login server did not answer"  # nothing was sent yet
+    except ConnectionRefusedError:
+        problem = "connection refused"  # nothing was sent: safe to repeat
+    except _NETWORK_ERRORS as exc:
+        problem = type(exc).__name__
+        if write:
+            raise Ambiguous(f"{account}: {what}: the connection failed ({problem}); "
+                            "the write may or may not have happened") from None
+    raise daemon_retry.Again(TransientError(
+        f"{account}: {what}: Google is not answering ({problem}); will try again later",
+        retry_after=wait if wait is not None else cap), wait)

@@ -27,14 +27,15 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 if TYPE_CHECKING:
     import requests
 
-from daemon.errors import (Ambiguous, AuthError, Conflict, ConnectorError, NotFound, SyncTokenExpired, TransientError,
-                           retry_after_seconds)
+from daemon.errors import Ambiguous, AuthError, Conflict, ConnectorError, NotFound, SyncTokenExpired, TransientError
+from daemon.retry import Again, RetryPolicy, retry_after_seconds
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com/v1.0"
 MAX_CONCURRENT_PER_MAILBOX = 4
@@ -98,9 +99,11 @@ class GraphClient:
             session = requests.Session()
         self.session = session
         self.sleep = sleep
-        self.rand = rand
+        # the n-th retry waits up to 2**(n-1) s (at most 60), a Retry-After of
+        # more than 300 s is the core's to wait for
+        self.policy = RetryPolicy(attempts=retries + 1, base=BACKOFF_BASE / 2, cap=BACKOFF_CAP,
+                                  longest=MAX_RETRY_AFTER, sleep=sleep, random=rand)
         self.prefer = prefer
-        self.retries = retries
         self.name = name  # the account, for messages
         self.semaphore = mailbox_semaphore(mailbox)
 
@@ -123,39 +126,33 @@ class GraphClient:
         back, :class:`Ambiguous` is raised instead of a retry. 429 is always
         retried: Graph rejected it before doing anything.
         """
-        import requests
-
         url = self.url(path)
         what = f"{method} {url.split('?', 1)[0]}"
-        attempt = 0
-        while True:
-            try:
-                response = self._transmit(method, url, params, body, headers)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if not repeat:
-                    raise Ambiguous(f"{what}: no answer from Microsoft Graph "
-                                    f"({type(exc).__name__})") from None
-                error: TransientError = TransientError(
-                    f"{what}: Microsoft Graph cannot be reached ({type(exc).__name__})")
-                wait = None
-            except requests.RequestException as exc:
-                raise ConnectorError(f"{what}: request failed ({type(exc).__name__})") from None
-            else:
-                status = response.status_code
-                if status < 400:
-                    return Response(status, _body(response), dict(response.headers))
-                error, wait = self._failure(what, response)
-                if isinstance(error, Ambiguous) and repeat:
-                    error = TransientError(str(error), error.retry_after)
-                if not isinstance(error, TransientError) or isinstance(error, Ambiguous):
-                    raise error
-            if attempt >= self.retries:
-                raise error
-            delay = wait if wait is not None else self._backoff(attempt)
-            if delay > MAX_RETRY_AFTER:
-                raise TransientError(str(error), retry_after=delay)
-            attempt += 1
-            self.sleep(delay)
+        return self.policy.run(lambda: self._attempt(method, url, what, params, body, headers, repeat))
+
+    def _attempt(self, method, url, what, params, body, headers, repeat: bool) -> Response:
+        """One request; a failure worth repeating is raised as ``Again``."""
+        import requests
+
+        try:
+            response = self._transmit(method, url, params, body, headers)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            if not repeat:
+                raise Ambiguous(f"{what}: no answer from Microsoft Graph "
+                                f"({type(exc).__name__})") from None
+            raise Again(TransientError(
+                f"{what}: Microsoft Graph cannot be reached ({type(exc).__name__})")) from None
+        except requests.RequestException as exc:
+            raise ConnectorError(f"{what}: request failed ({type(exc).__name__})") from None
+        status = response.status_code
+        if status < 400:
+            return Response(status, _body(response), dict(response.headers))
+        error, wait = self._failure(what, response)
+        if isinstance(error, Ambiguous) and repeat:
+            error = TransientError(str(error), error.retry_after)
+        if not isinstance(error, TransientError) or isinstance(error, Ambiguous):
+            raise error
+        raise Again(error, wait)
 
     def _transmit(self, method, url, params, body, headers) -> requests.Response:
         sent = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
@@ -197,10 +194,6 @@ class GraphClient:
             return AuthError(f"{detail}; the account lacks a permission "
                              "(Calendars.ReadWrite, Mail.ReadWrite)"), None
         return ConnectorError(detail), None
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter."""
-        return self.rand() * min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
 
     # -- helpers ----------------------------------------------------------------
 
@@ -264,17 +257,13 @@ def create_once(client: GraphClient, post: Callable[[], Response],
     decides: an item that exists was created, only a missing one is sent
     again. Returns ``post()``'s response or ``lookup()``'s item.
     """
-    for attempt in range(attempts):
+    def attempt() -> Any:
         try:
             return post()
         except Ambiguous as exc:
             found = lookup()
             if found is not None:
                 return found
-            if attempt == attempts - 1:
-                raise TransientError(f"{what}: {exc}", exc.retry_after) from None
-            wait = exc.retry_after if exc.retry_after is not None else client._backoff(attempt)
-            if wait > MAX_RETRY_AFTER:
-                raise TransientError(f"{what}: {exc}", wait) from None
-            client.sleep(wait)
-    raise AssertionError("unreachable")
+            raise Again(TransientError(f"{what}: {exc}", exc.retry_after), exc.retry_after) from None
+
+    return replace(client.policy, attempts=attempts).run(attempt)

@@ -64,7 +64,7 @@ def test_retry_after_in_seconds_or_as_a_date():
     from datetime import datetime, timedelta, timezone
     from email.utils import format_datetime
 
-    from daemon.errors import retry_after_seconds
+    from daemon.retry import retry_after_seconds
 
     assert retry_after_seconds("120") == 120.0
     assert retry_after_seconds(" 0 ") == 0.0
