@@ -156,54 +156,54 @@ def _until(condition, seconds: float = 10.0) -> bool:
 LINK = "https://outlook.office365.com/owa/?ItemID=msg-1&exvsurl=1&viewmodel=ReadMessageItem"
 
 
-def test_a_button_opens_the_draft_through_the_desktop_portal(session_bus):
+@pytest.fixture
+def notifier():
+    made: list[notify.Notifier] = []
+
+    def make(listen: bool = True) -> notify.Notifier:
+        made.append(notify.Notifier(listen=listen))
+        return made[-1]
+    yield make
+    for one in made:
+        one.close()
+
+
+def press(server: _Server, label: str) -> None:
+    """The user presses the button ``label`` of the first notification."""
+    actions = server.actions[0]  # (key, label) pairs
+    server.press(1, actions[actions.index(label) - 1])
+
+
+def test_a_button_opens_the_draft_through_the_desktop_portal(session_bus, notifier):
     server = _Server(session_bus)
-    notifier = notify.Notifier(listen=True)
-    try:
-        assert notifier.tell(notify.Message("1 draft waiting", "thank-you email: Jane", (("Open draft", LINK),)))
-        (actions,) = server.actions
-        assert "Open draft" in actions  # (key, label) pairs
-        server.press(1, actions[actions.index("Open draft") - 1])
-        assert _until(lambda: server.opened == [LINK]), server.opened
-    finally:
-        notifier.close()
+    assert notifier().tell(notify.Message("1 draft waiting", "thank-you email: Jane", (("Open draft", LINK),)))
+    press(server, "Open draft")
+    assert _until(lambda: server.opened == [LINK]), server.opened
 
 
-def test_a_process_that_does_not_stay_offers_no_buttons(session_bus):
+def test_a_process_that_does_not_stay_offers_no_buttons(session_bus, notifier):
     server = _Server(session_bus)
-    notifier = notify.Notifier(listen=False)
-    try:
-        assert notifier.tell(notify.Message("1 draft waiting", "thank-you email: Jane", (("Open draft", LINK),)))
-        assert server.actions and "Open draft" not in server.actions[0]
-    finally:
-        notifier.close()
+    assert notifier(listen=False).tell(notify.Message("1 draft waiting", "x", (("Open draft", LINK),)))
+    assert server.actions and "Open draft" not in server.actions[0]
 
 
-def test_without_a_portal_the_browser_module_opens_it(session_bus, monkeypatch):
+def test_without_a_portal_the_browser_module_opens_it(session_bus, notifier, monkeypatch):
     server = _Server(session_bus, portal=False)
     opened = []
     monkeypatch.setattr(notify.webbrowser, "open", opened.append)  # the user's browser is not ours to start
-    notifier = notify.Notifier(listen=True)
-    try:
-        assert notifier.tell(notify.Message("1 draft waiting", "x", (("Open draft", LINK),)))
-        actions = server.actions[0]
-        server.press(1, actions[actions.index("Open draft") - 1])
-        assert _until(lambda: opened == [LINK]) and server.opened == []
-    finally:
-        notifier.close()
+    assert notifier().tell(notify.Message("1 draft waiting", "x", (("Open draft", LINK),)))
+    press(server, "Open draft")
+    assert _until(lambda: opened == [LINK]) and server.opened == []
 
 
-def test_only_web_addresses_are_ever_opened(session_bus):
+def test_only_web_addresses_are_ever_opened(session_bus, notifier):
     server = _Server(session_bus)
-    notifier = notify.Notifier(listen=True)
-    try:
-        notifier.tell(notify.Message("t", "x"))
-        for url in ("file:///etc/passwd", "javascript:alert(1)", "http://plain.example/"):
-            notifier.open(url)
-        notifier.open(LINK)
-        assert _until(lambda: server.opened == [LINK])
-    finally:
-        notifier.close()
+    listening = notifier()
+    listening.tell(notify.Message("t", "x"))
+    for url in ("file:///etc/passwd", "javascript:alert(1)", "http://plain.example/"):
+        listening.open(url)
+    listening.open(LINK)
+    assert _until(lambda: server.opened == [LINK])
 
 
 def test_summary_gives_each_linked_draft_a_button():
@@ -310,9 +310,7 @@ def test_a_draft_written_to_outlook_gets_a_button_that_opens_it(world, session_b
         engine.notifier.listen = True
         engine.run_pass(START + timedelta(hours=2, minutes=5), apply=True)
         (draft,) = box.drafts()
-        (actions,) = server.actions
-        assert "Open draft" in actions
-        server.press(1, actions[actions.index("Open draft") - 1])
+        press(server, "Open draft")
         assert _until(lambda: server.opened == [draft["webLink"]]), server.opened
     finally:
         engine.close()
