@@ -93,8 +93,8 @@ def _judge(folder_name: str):
 
 def invites(tally: Tally | None = None) -> Tally:
     """Detection and extraction on every labelled invitation."""
-    from daemon.judge.detection import Interview
     from daemon.ics.ical import parse_ics
+    from daemon.judge.detection import Interview
 
     tally = tally or Tally()
     for name in INVITE_SETS:
@@ -145,8 +145,8 @@ def replies(tally: Tally | None = None) -> Tally:
 
 
 def _replies(folder: Path, tally: Tally) -> None:
-    from daemon.judge.answers import Facts, Judge
     from daemon.headers import received_of
+    from daemon.judge.answers import Facts, Judge
 
     labels_file = folder / "labels.toml"
     if not labels_file.is_file():

@@ -31,13 +31,13 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from daemon.options import text, web_address
+from daemon.collection import is_own_name, new_uid, own_file_name, read_whole_uids, still_there
 from daemon.connector import Calendar, Context, Option
 from daemon.errors import Conflict, ConnectorError, SyncTokenExpired
-from daemon.collection import is_own_name, new_uid, own_file_name, read_whole_uids, still_there
 from daemon.icalfiles import build_followup_ics, followup_uid, parse_ics, read_followup_ics
 from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
+from daemon.options import text, web_address
 from daemon.secrets import PasswordAccount
 
 from . import dav

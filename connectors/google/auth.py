@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from daemon.connector import Context, Option
-from daemon.options import text
 from daemon.errors import AuthError, ConfigError, ConnectorError
+from daemon.options import text
 from daemon.secrets import SERVICE
 
 CALENDAR_READ_SCOPES = (

@@ -32,7 +32,6 @@ from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from daemon.connector import Calendar, Context, Option
-from daemon.options import one_or_more, text
 from daemon.errors import (
     Conflict,
     ConnectorError,
@@ -47,6 +46,7 @@ from daemon.model import (
     ScanResult,
     StoredItem,
 )
+from daemon.options import one_or_more, text
 
 from . import state as statefile
 from .account import GoogleAccount
@@ -57,8 +57,18 @@ from .auth import (
     CALENDAR_READ_SCOPES,
     require_scopes,
 )
-from .events import (OWN_MARKER, event_id_for, followup_body, own_key, relevant, shows_body, stored_item,
-                     to_event, tz_name, uid_of)
+from .events import (
+    OWN_MARKER,
+    event_id_for,
+    followup_body,
+    own_key,
+    relevant,
+    shows_body,
+    stored_item,
+    to_event,
+    tz_name,
+    uid_of,
+)
 from .retry import Ambiguous, ApiStatus, RetryPolicy
 
 DEFAULT_TARGET = "Interview follow-ups"

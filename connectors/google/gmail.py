@@ -39,10 +39,10 @@ from typing import Any
 from urllib.parse import quote
 
 from daemon.connector import Context, Mailbox, Option
-from daemon.options import whole_number
 from daemon.errors import Conflict, TransientError
 from daemon.headers import ANSWER_HEADERS, answer_headers, wanted
 from daemon.model import Draft, Received, ReplySearch, StoredItem
+from daemon.options import whole_number
 
 from . import state as statefile
 from .account import GoogleAccount

@@ -28,7 +28,6 @@ import socket
 from typing import Any
 
 from daemon import retry as daemon_retry
-
 from daemon.errors import Ambiguous, AuthError, ConnectorError, TransientError
 from daemon.retry import retry_after_seconds
 

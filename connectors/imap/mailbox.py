@@ -18,7 +18,6 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-
 if TYPE_CHECKING:
     from imapclient import IMAPClient
 

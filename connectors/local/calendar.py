@@ -26,14 +26,14 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from daemon.connector import Calendar, Context, Option
-from daemon.options import text
-from daemon.errors import ConfigError, Conflict, ConnectorError
 from daemon.collection import OWN_NAME, new_uid, own_file_name, pack, read_whole_uids, still_there, unpack
+from daemon.connector import Calendar, Context, Option
+from daemon.errors import ConfigError, Conflict, ConnectorError
 from daemon.files import read_regular
 from daemon.icalfiles import build_followup_ics, followup_uid, parse_ics, read_followup_ics
 from daemon.interest import Interest, raw_uids
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
+from daemon.options import text
 
 from .files import etag, sync_folder, write_and_sync
 

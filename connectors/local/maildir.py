@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from daemon.connector import Context, Mailbox, Option
-from daemon.options import one_or_more, text
 from daemon.errors import Conflict, ConnectorError
 from daemon.files import open_regular, read_regular
 from daemon.headers import KEY_HEADER, normalize_message_id, raw_header, received_of, wanted
 from daemon.model import Draft, Received, ReplySearch, StoredItem
+from daemon.options import one_or_more, text
 
 from .files import etag, sync_folder, write_and_sync
 

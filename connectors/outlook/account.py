@@ -9,8 +9,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from daemon.errors import AuthError
 from daemon.connector import Option
+from daemon.errors import AuthError
 from daemon.options import pattern, text
 
 from .auth import TENANT, MsalTokens, tokens_for

@@ -32,13 +32,23 @@ from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from daemon.connector import Calendar, Context, Option
-from daemon.options import text
 from daemon.errors import AuthError, Conflict, ConnectorError, SyncTokenExpired, TransientError
 from daemon.interest import Interest
 from daemon.model import CalendarEvent, FollowupEvent, Problem, ScanResult, StoredItem
+from daemon.options import text
 
-from .account import (KEY_EXPAND, OPTIONS, PREFER, GraphAccount, key_filter, key_of,
-                      own_properties, parse_instant, transaction_id, utc_text)
+from .account import (
+    KEY_EXPAND,
+    OPTIONS,
+    PREFER,
+    GraphAccount,
+    key_filter,
+    key_of,
+    own_properties,
+    parse_instant,
+    transaction_id,
+    utc_text,
+)
 from .events import BadEvent, series_master, series_uid, to_event, zone
 from .graph import NotFound, create_once, etag_header
 

@@ -14,7 +14,6 @@ import re
 from datetime import datetime, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
 from daemon.model import Attendee, CalendarEvent
 
 from .account import parse_instant

@@ -26,10 +26,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from daemon.connector import Context, Mailbox, Option
-from daemon.options import whole_number
 from daemon.errors import Conflict
 from daemon.headers import answer_headers, wanted
 from daemon.model import Draft, Received, ReplySearch, StoredItem
+from daemon.options import whole_number
 
 from .account import (
     KEY_EXPAND,

@@ -152,9 +152,9 @@ def cmd_run(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from daemon.app import report
     from zoneinfo import ZoneInfo
 
+    from daemon.app import report
     from daemon.store.state import State
 
     settings = _load(args, holidays=False)  # status only reads the state

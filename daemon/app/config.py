@@ -24,14 +24,23 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from daemon import registry
-from daemon.connector import Option
 from daemon.app.durations import parse_duration, parse_time_of_day
+from daemon.connector import Option
+from daemon.errors import ConfigError
 from daemon.files import read_regular
 from daemon.kinds import Kind
-from daemon.errors import ConfigError
 from daemon.settings import (
-    AccountConfig, Detection, FollowUpCallPolicy, HandwrittenNotePolicy, Me, Notifications,
-    Policy, Scan, Settings, StatusCheckPolicy, ThankYouPolicy,
+    AccountConfig,
+    Detection,
+    FollowUpCallPolicy,
+    HandwrittenNotePolicy,
+    Me,
+    Notifications,
+    Policy,
+    Scan,
+    Settings,
+    StatusCheckPolicy,
+    ThankYouPolicy,
 )
 
 APP = "followup"

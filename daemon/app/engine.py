@@ -16,27 +16,26 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from daemon.plan import planner
-
 from daemon import registry
-from daemon.drafts.compose import Composer
-from daemon.connector import Calendar, Context, Mailbox
-from daemon.judge.detection import Ignored, Interview, Judge, Overrides, judge_series
-from daemon.errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
 from daemon.app.executor import CHANGED_BY_USER, DELETED_BY_USER, Applied, Executor
+from daemon.app.notify import Message, Notifier, Written, summary
+from daemon.app.report import LABELS
+from daemon.connector import Calendar, Context, Mailbox
+from daemon.drafts.compose import Composer
+from daemon.errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
 from daemon.interest import Interest
-from daemon.plan.keys import interview_id
-from daemon.kinds import Op, RecordState
 from daemon.judge.answers import Judge as AnswerJudge
 from daemon.judge.answers import first_answer
+from daemon.judge.detection import Ignored, Interview, Judge, Overrides, judge_series
+from daemon.kinds import Op, RecordState
 from daemon.model import CalendarEvent, Problem, Reply, ReplySearch
-from daemon.app.notify import Message, Notifier, Written, summary
-from daemon.plan.reminders import calls_today, due_now
+from daemon.plan import planner
+from daemon.plan.keys import interview_id
 from daemon.plan.planner import Plan, PlanInput, Record
-from daemon.app.report import LABELS
+from daemon.plan.reminders import calls_today, due_now
+from daemon.plan.timing import BusinessDays
 from daemon.settings import AccountConfig, Settings
 from daemon.store.state import State
-from daemon.plan.timing import BusinessDays
 
 log = logging.getLogger("followup")
 

@@ -16,9 +16,9 @@ from datetime import datetime
 
 from daemon.connector import Calendar, Mailbox
 from daemon.errors import AuthError, Conflict, ConnectorError, TransientError, Unsupported
-from daemon.plan.keys import content_hash
 from daemon.kinds import Op, RecordState
 from daemon.model import StoredItem
+from daemon.plan.keys import content_hash
 from daemon.plan.planner import EVENT_KINDS, Action, Record
 from daemon.store.state import State
 

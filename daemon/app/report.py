@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from typing import TYPE_CHECKING
-
-from daemon.plan.keys import instant, interview_id
 from daemon.kinds import Kind, RecordState
+from daemon.plan.keys import instant, interview_id
 
 if TYPE_CHECKING:  # only for annotations: status output must start fast
     from daemon.plan.planner import Outcome

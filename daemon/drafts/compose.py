@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from daemon.judge.detection import Interview
 from daemon.drafts.mail import build_draft, message_id
+from daemon.drafts.templates import LANGUAGES, Template, load_template
+from daemon.judge.detection import Interview
 from daemon.kinds import Kind
 from daemon.model import Draft, FollowupEvent, Recipient
 from daemon.settings import Me
-from daemon.drafts.templates import LANGUAGES, Template, load_template
 
 TEMPLATE_FOR = {kind.value: kind.template for kind in Kind}
 NO_NAME = "Hiring team"

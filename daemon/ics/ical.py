@@ -49,8 +49,8 @@ import x_wr_timezone
 from icalendar.timezone import tzp
 
 from daemon.ics.icalsplit import parse_event_block, split, uid_in
-from daemon.model import Attendee, CalendarEvent, Problem
 from daemon.ics.recurrence import Limits
+from daemon.model import Attendee, CalendarEvent, Problem
 
 UTC = timezone.utc
 FOLLOWUP_KEY = "X-FOLLOWUP-KEY"

@@ -32,8 +32,8 @@ from daemon.judge.decision import DecisionReader
 from daemon.judge.extract import Names, Reader, looks_like_person, phone_number, plain_text
 from daemon.lang import Hit, Lexicon, Matcher, norm
 from daemon.model import CalendarEvent, Recipient
-from daemon.settings import Detection
 from daemon.plan.timing import interview_end
+from daemon.settings import Detection
 
 # Evidence needed: at least this much makes an interview; an event with an
 # interview or round word but less is a maybe. Without any interview or

@@ -36,12 +36,12 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from daemon.plan import timing
 from daemon.drafts.compose import Composer
 from daemon.judge.detection import Ignored, Interview
 from daemon.kinds import Kind, Op, RecordState
-from daemon.plan.keys import action_key, content_hash, interview_id
 from daemon.model import Draft, FollowupEvent, Recipient, Reply, StoredItem
+from daemon.plan import timing
+from daemon.plan.keys import action_key, content_hash, interview_id
 from daemon.plan.records import Record
 from daemon.settings import Policy
 

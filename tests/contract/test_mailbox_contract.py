@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.parser import BytesParser
+from email.utils import getaddresses
 
 import pytest
-
-from email.utils import getaddresses
 
 from daemon.errors import Conflict
 from daemon.model import ReplySearch

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import os
-import email.policy
 import subprocess
 import sys
 from datetime import datetime, timedelta

@@ -17,9 +17,9 @@ from connectors.local.calendar import LocalCalendar
 from connectors.local.maildir import MaildirMailbox
 from daemon.app import config
 from daemon.app.engine import Engine
+from daemon.app.runner import Runner
 from daemon.errors import TransientError
 from daemon.ics.icalout import read_followup_ics
-from daemon.app.runner import Runner
 
 from .world import ME, FakeClock, World, ics_event
 

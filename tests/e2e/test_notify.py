@@ -42,9 +42,7 @@ class _Server:
 
     async def _serve(self) -> None:
         from dbus_fast.aio import MessageBus
-        from dbus_fast.service import ServiceInterface, method
-
-        from dbus_fast.service import signal
+        from dbus_fast.service import ServiceInterface, method, signal
 
         shown, actions, opened = self.shown, self.actions, self.opened
 
@@ -293,8 +291,8 @@ def test_a_call_the_user_moved_is_reminded_of_on_its_new_day(world, session_bus)
 def test_a_draft_written_to_outlook_gets_a_button_that_opens_it(world, session_bus, tmp_path):
     from connectors.outlook import OutlookMailbox
     from daemon.app.config import load
-    from daemon.connector import Context
     from daemon.app.engine import Engine
+    from daemon.connector import Context
     from tests.fakes.graph import FakeGraph
 
     server = _Server(session_bus)

@@ -15,8 +15,8 @@ import pytest
 
 from daemon.app import config
 from daemon.app.engine import Engine
-from daemon.errors import FollowupError
 from daemon.app.runner import MAX_SLEEP, InstanceLock, Runner
+from daemon.errors import FollowupError
 
 from .world import ME, FakeClock, ics_event
 

@@ -63,13 +63,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from daemon.app import cli
-
-from daemon.plan import timing
-from daemon.judge.decision import DecisionReader
-from daemon.lang import Lexicon
 from daemon.app import config as config_module
 from daemon.app.engine import Engine, scan_window
 from daemon.ics.icalout import read_followup_ics
+from daemon.judge.decision import DecisionReader
+from daemon.lang import Lexicon
+from daemon.plan import timing
 from daemon.plan.keys import action_key
 from daemon.plan.planner import CALL, NOTE, STATUS, STATUS_CHECK_GRACE, THANK_YOU
 from tests.e2e.world import ME, TZ_NAME, config_text

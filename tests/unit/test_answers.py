@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from daemon.judge.answers import Facts, Judge, first_answer, subject_core
 from daemon.headers import answer_headers
+from daemon.judge.answers import Facts, Judge, first_answer, subject_core
 from daemon.model import Received
 
 UTC = timezone.utc

@@ -17,14 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from daemon.app import config
-
 from daemon import registry
+from daemon.app import config
 from daemon.app.config import default_path, default_state_path, from_dict, load
 from daemon.connector import Calendar, Mailbox, Option
 from daemon.errors import ConfigError
 from daemon.settings import (
-    AccountConfig, Detection, Me, Policy, Scan, Settings,
+    AccountConfig,
+    Detection,
+    Me,
+    Policy,
+    Scan,
+    Settings,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

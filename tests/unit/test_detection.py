@@ -219,7 +219,8 @@ def test_hostile_title_is_just_text():
     assert isinstance(found, Interview)
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from daemon.drafts.compose import Composer  # noqa: E402
 from daemon.settings import Me  # noqa: E402

@@ -3,7 +3,8 @@
 from datetime import time, timedelta
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from daemon.app.durations import format_duration, parse_duration, parse_time_of_day
 

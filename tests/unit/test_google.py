@@ -21,10 +21,9 @@ from connectors.google.calendar import GoogleCalendar  # noqa: E402
 from connectors.google.events import event_id_for, to_event  # noqa: E402
 from connectors.google.gmail import GmailMailbox  # noqa: E402
 from connectors.google.retry import RetryPolicy  # noqa: E402
-from daemon.model import ReplySearch
 from daemon.connector import Context  # noqa: E402
 from daemon.errors import AuthError, Conflict, ConnectorError, SyncTokenExpired, TransientError  # noqa: E402
-from daemon.model import FollowupEvent, StoredItem  # noqa: E402, ReplySearch
+from daemon.model import FollowupEvent, ReplySearch, StoredItem  # noqa: E402, ReplySearch
 from tests.contract import samples  # noqa: E402
 from tests.contract.google_harness import (  # noqa: E402
     GmailHarness,

@@ -12,7 +12,7 @@ import recurring_ical_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.ics.ical import parse_ics, own_key
+from daemon.ics.ical import own_key, parse_ics
 from daemon.ics.icalout import PRODID, build_followup_ics, read_followup_ics
 from daemon.model import FollowupEvent
 

@@ -4,10 +4,9 @@ server fails. Most tests run against the session's private Dovecot."""
 
 from __future__ import annotations
 
-import re
-
 import email
 import email.policy
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from connectors.imap import ImapMailbox, folders, query, settings
 from connectors.imap.folders import Folder
 from daemon.app.config import from_dict
 from daemon.connector import Context
+from daemon.drafts.mail import build_draft
 from daemon.errors import (
     AuthError,
     ConfigError,
@@ -25,7 +25,6 @@ from daemon.errors import (
     ConnectorError,
     TransientError,
 )
-from daemon.drafts.mail import build_draft
 from daemon.model import Recipient, ReplySearch
 from tests.contract import samples
 

@@ -16,9 +16,9 @@ import icalendar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.judge.detection import Judge, Overrides
 from daemon.ics.ical import parse_ics
 from daemon.interest import Interest, raw_uids
+from daemon.judge.detection import Judge, Overrides
 from daemon.settings import Detection
 
 # the user's own words, besides every language's

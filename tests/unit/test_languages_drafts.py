@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from daemon.drafts.compose import Composer
+from daemon.drafts.templates import LANGUAGES, PLACEHOLDERS, TEMPLATE_NAMES, load_template
 from daemon.judge.detection import classify
 from daemon.model import Attendee, CalendarEvent, Recipient
 from daemon.settings import Detection, Me
-from daemon.drafts.templates import LANGUAGES, PLACEHOLDERS, TEMPLATE_NAMES, load_template
 
 TZ = ZoneInfo("Europe/Berlin")
 ME = Me(name="Alex Morgan", email="me@example.org", timezone="Europe/Berlin", country="DE")

@@ -19,8 +19,8 @@ from daemon.drafts.mail import (
     clean_header,
     message_id,
 )
-from daemon.model import Recipient
 from daemon.drafts.templates import render_html
+from daemon.model import Recipient
 
 DATE = datetime(2025, 3, 4, 15, 30, tzinfo=timezone.utc)
 ME = Recipient("Sam Lee", "sam@example.com")

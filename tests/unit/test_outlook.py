@@ -21,9 +21,8 @@ from connectors.outlook import OutlookCalendar, OutlookMailbox, auth
 from connectors.outlook.events import to_event
 from connectors.outlook.graph import GraphClient
 from daemon.connector import Context
-from daemon.errors import (AuthError, ConfigError, Conflict, ConnectorError, SyncTokenExpired,
-                           TransientError)
-from daemon.model import FollowupEvent, StoredItem, ReplySearch
+from daemon.errors import AuthError, ConfigError, Conflict, ConnectorError, SyncTokenExpired, TransientError
+from daemon.model import FollowupEvent, ReplySearch, StoredItem
 from tests.contract import samples
 from tests.fakes.graph import KEY_PROPERTY, FakeGraph
 

@@ -8,11 +8,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-
-from daemon.plan import planner, timing
 from daemon.drafts.compose import Composer
 from daemon.judge.detection import Ignored, classify
 from daemon.model import Attendee, CalendarEvent, Reply, StoredItem
+from daemon.plan import planner, timing
 from daemon.plan.planner import CALL, NOTE, STATUS, THANK_YOU, PlanInput
 from daemon.settings import Detection, HandwrittenNotePolicy, Me, Policy, StatusCheckPolicy
 

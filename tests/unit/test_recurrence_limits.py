@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.plan import planner, timing
-
-from daemon.ics import recurrence
 from daemon.drafts.compose import Composer
-from daemon.judge.detection import Interview, classify, judge_series
+from daemon.ics import recurrence
 from daemon.ics.ical import parse_ics
+from daemon.judge.detection import Interview, classify, judge_series
 from daemon.model import Attendee
+from daemon.plan import planner, timing
 from daemon.plan.planner import CALL, NOTE, STATUS, THANK_YOU, PlanInput
 from daemon.settings import Detection, Me, Policy
 

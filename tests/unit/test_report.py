@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from daemon.plan.records import Record
 from daemon.app.report import status_text
+from daemon.plan.records import Record
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)

@@ -12,11 +12,11 @@ import pytest
 
 from connectors.local.calendar import LocalCalendar
 from connectors.local.maildir import MaildirMailbox
+from daemon.app.executor import Executor
 from daemon.connector import Context
 from daemon.errors import ConfigError
-from daemon.app.executor import Executor
-from daemon.plan.keys import content_hash
 from daemon.model import Attendee, CalendarEvent, FollowupEvent
+from daemon.plan.keys import content_hash
 from daemon.plan.planner import Record
 from daemon.store.state import SCHEMA_VERSION, State, event_from_json, event_to_json
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from daemon.errors import ConfigError
 from daemon.drafts.templates import (
     TEMPLATE_NAMES,
     Template,
@@ -15,6 +14,7 @@ from daemon.drafts.templates import (
     load_template,
     render_html,
 )
+from daemon.errors import ConfigError
 
 VALUES = {
     "interviewer_name": "Dana Reyes",

@@ -6,8 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from daemon.plan import timing
-from daemon.settings import (FollowUpCallPolicy, HandwrittenNotePolicy, StatusCheckPolicy,
-                             ThankYouPolicy)
+from daemon.settings import FollowUpCallPolicy, HandwrittenNotePolicy, StatusCheckPolicy, ThankYouPolicy
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
