@@ -80,12 +80,11 @@ def problems(table: dict[str, Any], config: dict[str, Any]) -> list[tuple[str, s
     """(key, why) for every option in ``config`` whose check fails."""
     found = []
     for key, option in table.items():
-        check = getattr(option, "check", None)
         value = config.get(key)
         if value is None and option.required:
             found.append((key, "is required" + (f" ({option.help})" if option.help else "")))
-        elif check is not None and value is not None:
-            why = check(value)
+        elif option.check is not None and value is not None:
+            why = option.check(value)
             if why:
                 found.append((key, why))
     return found

@@ -384,6 +384,8 @@ class Engine:
     def _remind(self, report: PassReport, names: dict[str, str]) -> None:
         """The morning notification of a follow-up call due today (once per
         call); the next reminder's time joins the plan's wake-up time."""
+        if not self.notifier.enabled:
+            return
         try:
             told = frozenset(json.loads(self.state.meta("reminded") or "[]"))
         except (ValueError, TypeError):  # damaged: at worst one reminder again

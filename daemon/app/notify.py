@@ -101,8 +101,9 @@ class Notifier:
                 future.result(WAIT_SECONDS)
                 return True
             except TimeoutError:
+                future.cancel()
                 why = f"the service did not answer within {WAIT_SECONDS:.0f} s"
-            except BaseException as exc:  # noqa: BLE001 - a notification never fails a pass
+            except Exception as exc:  # noqa: BLE001 - a notification never fails a pass
                 why = str(exc) or type(exc).__name__
         log.info("notification not shown (%s): %s: %s", why, message.title, message.text.replace("\n", "; "))
         return False

@@ -313,3 +313,19 @@ def test_a_draft_written_to_outlook_gets_a_button_that_opens_it(world, session_b
     finally:
         engine.close()
         fake.stop()
+
+
+def test_with_notifications_off_no_reminder_wakes_the_daemon(world):
+    from daemon.app.config import load
+    from daemon.app.engine import Engine
+
+    world.config.write_text(world.config.read_text() + "\n[notifications]\nenabled = false\n")
+    acme(world)
+    assert world.once(START + timedelta(hours=2, minutes=5)) == 0
+    due = _call_due(world).astimezone(START.tzinfo)
+    engine = Engine(load(world.config))
+    try:
+        report = engine.run_pass(due - timedelta(days=1), apply=True)
+    finally:
+        engine.close()
+    assert report.plan.next_wake != due.replace(hour=8, minute=0)
