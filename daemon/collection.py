@@ -43,15 +43,16 @@ def new_uid(name: str) -> str:
 
 def still_there(before: Iterable[str] | None, found: list[CalendarEvent],
                 problems: list[Problem]) -> set[str]:
-    """UIDs a changed object held ``before`` that cannot be read now. They
+    """UIDs an object holds that cannot be read now: those of its unreadable
+    events, and all it held ``before`` when none of it can be read. They
     are not reported as removed: an object caught half-written, or broken by
-    an editor or a client, must not make its events look deleted."""
-    if before is None:
-        return set()
+    an editor or a client, must not make its events look deleted; and when
+    the object goes, they are (so what was said of them can go too)."""
     errors = [p for p in problems if p.severity == "error"]
-    if not found and any(p.uid is None for p in errors):
-        return set(before)  # the whole object is unreadable
-    return set(before) & {p.uid for p in errors}
+    held = {p.uid for p in errors if p.uid}
+    if before is not None and not found and any(p.uid is None for p in errors):
+        held |= set(before)  # the whole object is unreadable
+    return held
 
 
 def read_whole_uids(table: dict[str, Any], first: set[str], uids_of: Callable[[Any], Iterable[str]],

@@ -348,7 +348,9 @@ def _from_ms(value: int) -> datetime:
 
 def draft_link(message_id: str, address: str | None) -> str:
     """The Gmail web address that opens a draft for editing: the Drafts view
-    with ``compose=`` the draft's message id, in the account ``address``
-    names when it is known (``authuser``), else the first signed-in one."""
+    with ``compose=`` the draft's message id (``draft.message.id``, not the
+    draft id: the web UI opens a draft by the id of its message, as other
+    Gmail API clients link it), in the account ``address`` names when it is
+    known (``authuser``), else the first signed-in one."""
     account = f"?authuser={quote(address, safe='@')}" if address else "u/0/"
     return f"https://mail.google.com/mail/{account}#drafts?compose={quote(message_id, safe='')}"

@@ -100,6 +100,8 @@ def cmd_plan(args) -> int:
 
 
 def _summary(rep) -> str:
+    from daemon.app import report
+
     applied = rep.applied
     written = [a for a in applied.done if a.op != Op.RECORD]
     parts = [f"{len(rep.interviews)} interviews", f"{len(written)} changes made"]
@@ -107,9 +109,14 @@ def _summary(rep) -> str:
         parts.append(f"{len(applied.failed)} failed")
     if applied.skipped:
         parts.append(f"{len(applied.skipped)} postponed")
-    if rep.problems:
-        parts.append(f"{len(rep.problems)} unreadable items")
-    return ", ".join(parts)
+    unreadable = sorted({str(p) for p in rep.problems if p.severity == "error"})
+    if unreadable:
+        parts.append(f"{len(unreadable)} unreadable items")
+    lines = [", ".join(parts)]
+    lines += [f"  could not read {report.safe(line, 300)}" for line in unreadable[:report.SHOWN_UNREADABLE]]
+    if len(unreadable) > report.SHOWN_UNREADABLE:
+        lines.append(f"  and {len(unreadable) - report.SHOWN_UNREADABLE} more (followup plan lists them all)")
+    return "\n".join(lines)
 
 
 def cmd_run(args) -> int:
@@ -183,9 +190,13 @@ def cmd_status(args) -> int:
             names = json.loads(state.meta("process_names") or "{}")
         except ValueError:
             names = {}
+        try:
+            unreadable = [str(entry[3]) for entry in json.loads(state.meta("unreadable") or "[]")]
+        except (ValueError, TypeError, IndexError, KeyError):
+            unreadable = []
         print(report.status_text(state.records().values(), state.accounts(), tz,
                                  datetime.now(timezone.utc), daemon, maybe, state.verdicts(),
-                                 names if isinstance(names, dict) else {}))
+                                 names if isinstance(names, dict) else {}, unreadable))
     finally:
         state.close()
     return 0

@@ -55,6 +55,8 @@ MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "FM", "MH", "PW", "CA", "BZ"})
 # A calendar that read as holding at least this many events and now reads
 # as empty is not believed (a broken sync, an unmounted folder).
 EMPTY_BRAKE = 3
+# Unreadable items ``followup status`` keeps (``followup plan`` lists all).
+MAX_UNREADABLE = 50
 
 
 @dataclass
@@ -115,6 +117,7 @@ class Engine:
         self.failing_passes = 0
         self.applying = False  # in a pass of 'run' (not a preview)
         self._adopted = False
+        self._unreadable: list[tuple[str, str, str, str]] | None = None  # (calendar, source, uid, line)
         self._build()
 
     def _follow_renames(self) -> dict[str, str]:
@@ -249,6 +252,7 @@ class Engine:
             self._fail(report, name, exc)
             return
         report.problems.extend(result.problems)
+        self._note_unreadable(name, result)
         total = result.total
         if total is None and result.full:
             total = len({e.uid for e in result.events})
@@ -456,6 +460,41 @@ class Engine:
         if self.state.meta("maybe") != text:
             self.state.set_meta("maybe", text)
 
+    def _note_unreadable(self, name: str, result) -> None:
+        """Keep what a calendar's scan could not read until it is read again:
+        a scan of changes only does not read an unchanged broken file again,
+        so its entry stays until a full scan (the window moves daily, so at
+        least that), a new reading of that file, or its UID going away."""
+        if not self.applying:
+            return
+        if self._unreadable is None:
+            try:
+                stored = json.loads(self.state.meta("unreadable") or "[]")
+                self._unreadable = [tuple(e) for e in stored if isinstance(e, list) and len(e) == 4]
+            except (ValueError, TypeError):  # damaged: made again from the scans
+                self._unreadable = []
+        errors = [p for p in result.problems if p.severity == "error"]
+        read_again = {p.source for p in result.problems} | {e.source for e in result.events}
+        self._unreadable = [e for e in self._unreadable
+                            if e[0] != name or not (result.full or e[1] in read_again
+                                                    or (e[2] and e[2] in result.removed_uids))]
+        self._unreadable += [(name, p.source, p.uid or "", str(p)) for p in errors]
+
+    def _remember_unreadable(self) -> None:
+        """Write what could not be read for ``followup status`` (only when
+        the list changed); each new one is logged once, not every pass."""
+        configured = {a.name for a in self.settings.calendars}
+        now = sorted({e for e in (self._unreadable or []) if e[0] in configured})[:MAX_UNREADABLE]
+        try:
+            before = {tuple(e) for e in json.loads(self.state.meta("unreadable") or "[]")}
+        except (ValueError, TypeError):
+            before = set()
+        for entry in now:
+            if entry not in before:
+                log.warning("could not read %s", entry[3])
+        if set(now) != before:
+            self.state.set_meta("unreadable", json.dumps(now, ensure_ascii=False))
+
     def _read_verdicts(self) -> None:
         """The user's own verdicts (``followup include`` and friends), read
         at every pass; detection is rebuilt when they changed."""
@@ -522,6 +561,7 @@ class Engine:
                     f"{action.record.due.astimezone(self.tz):%Y-%m-%d %H:%M}: {message}"))
                 self._health(action.record.target, "error", report.account_errors[action.record.target], now)
             self._remember_maybes(report)
+            self._remember_unreadable()
             names = self._remember_processes(report)
             self._tell(report, names)
             self._remind(report, names)

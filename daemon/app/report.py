@@ -22,7 +22,11 @@ def _iso(dt: datetime | None, tz: ZoneInfo) -> str | None:
     return None if dt is None else dt.astimezone(tz).isoformat(timespec="seconds")
 
 
-def _safe(text: str, limit: int = 120) -> str:
+#: unreadable items listed by ``status`` and ``run --once`` (``plan`` lists all)
+SHOWN_UNREADABLE = 10
+
+
+def safe(text: str, limit: int = 120) -> str:
     """Event text is untrusted: no control characters on the terminal."""
     cleaned = "".join(c if c.isprintable() else " " for c in text)
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
@@ -83,28 +87,28 @@ def plan_text(report, tz: ZoneInfo) -> str:
     lines = [f"Interviews found: {len(report.interviews)}  (times in {tz})"]
     for iv in report.interviews:
         lines.append("")
-        lines.append(f"  {when(iv.start, tz)}  {_safe(iv.title)}  [{iv.calendar}]")
-        facts = [f"company: {_safe(iv.company, 60)}" if iv.company else "company: unknown"]
+        lines.append(f"  {when(iv.start, tz)}  {safe(iv.title)}  [{iv.calendar}]")
+        facts = [f"company: {safe(iv.company, 60)}" if iv.company else "company: unknown"]
         if iv.position:
-            facts.append(f"position: {_safe(iv.position, 60)}")
+            facts.append(f"position: {safe(iv.position, 60)}")
         if iv.decision_by:
             facts.append(f"decision by {iv.decision_by:%Y-%m-%d}")
         lines.append("    " + " · ".join(facts))
         if iv.why:
-            lines.append(f"    why: {_safe(iv.why, 200)}")
+            lines.append(f"    why: {safe(iv.why, 200)}")
         if iv.interviewers:
-            people = ", ".join(_safe(f"{p.name} <{p.email}>" if p.email else p.name, 60) for p in iv.interviewers)
+            people = ", ".join(safe(f"{p.name} <{p.email}>" if p.email else p.name, 60) for p in iv.interviewers)
             lines.append(f"    interviewers: {people}")
         for o in data_by.get(interview_id(iv.calendar, iv.uid, iv.event.recurrence_id), []):
             lines.append(_outcome_line(o, tz))
     maybe = [i for i in report.ignored if i.cause == "unsure"]
     if maybe:
         lines += ["", f"Maybe interviews, nothing done for them ({len(maybe)}):"]
-        lines += [f"  {when(i.event.start, tz)}  {_safe(i.event.title)}: {_safe(i.reason, 300)}" for i in maybe]
+        lines += [f"  {when(i.event.start, tz)}  {safe(i.event.title)}: {safe(i.reason, 300)}" for i in maybe]
     ignored = [i for i in report.ignored if i.cause != "unsure"]
     if ignored:
         lines += ["", f"Ignored ({len(ignored)}):"]
-        lines += [f"  {_safe(i.event.title)}: {_safe(i.reason, 200)}" for i in ignored]
+        lines += [f"  {safe(i.event.title)}: {safe(i.reason, 200)}" for i in ignored]
     known = {interview_id(iv.calendar, iv.uid, iv.event.recurrence_id) for iv in report.interviews}
     others = [o for o in report.plan.outcomes if o.interview not in known]
     if others:
@@ -112,7 +116,7 @@ def plan_text(report, tz: ZoneInfo) -> str:
         lines += [_outcome_line(o, tz) for o in others]
     if report.problems:
         lines += ["", f"Could not read ({len(report.problems)}):"]
-        lines += [f"  {_safe(str(p), 300)}" for p in report.problems]
+        lines += [f"  {safe(str(p), 300)}" for p in report.problems]
     if report.account_errors:
         lines += ["", "Accounts with problems:"]
         lines += [f"  {name}: {why}" for name, why in report.account_errors.items()]
@@ -120,8 +124,8 @@ def plan_text(report, tz: ZoneInfo) -> str:
 
 
 def _outcome_line(o: Outcome, tz: ZoneInfo) -> str:
-    to = f" to {_safe(', '.join(o.to), 200)}" if o.to else ""
-    reason = f" ({_safe(o.reason, 300)})" if o.reason else ""
+    to = f" to {safe(', '.join(o.to), 200)}" if o.to else ""
+    reason = f" ({safe(o.reason, 300)})" if o.reason else ""
     return f"    - {LABELS[o.kind]}{to}: {o.state}, {when(o.due, tz)}{reason}"
 
 
@@ -157,7 +161,7 @@ def _pipeline(records: list[Record], names: dict[str, str], tz: ZoneInfo, now: d
         elif not answered:
             parts.append("nothing more planned")
         newest = max(r.due for r in recs)
-        rows.append((newest, f"  {_safe(names.get(process) or process, 60)}: {' · '.join(parts)}"))
+        rows.append((newest, f"  {safe(names.get(process) or process, 60)}: {' · '.join(parts)}"))
     if not rows:
         return []
     rows.sort(key=lambda row: row[0], reverse=True)
@@ -167,13 +171,14 @@ def _pipeline(records: list[Record], names: dict[str, str], tz: ZoneInfo, now: d
 def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: datetime,
                 daemon: str = "", maybe: list[dict] | None = None,
                 verdicts: dict[str, dict[str, datetime]] | None = None,
-                names: dict[str, str] | None = None) -> str:
-    """``names``: hiring process -> its company and position as written."""
+                names: dict[str, str] | None = None, unreadable: list[str] | None = None) -> str:
+    """``names``: hiring process -> its company and position as written;
+    ``unreadable``: what the last pass could not read."""
     records = sorted(records, key=lambda r: r.due)
     names = names or {}
 
     def process(r: Record) -> str:
-        return _safe(names.get(r.process) or r.process, 60)
+        return safe(names.get(r.process) or r.process, 60)
     lines = [daemon, ""] if daemon else []
     lines.append("Accounts:")
     if not accounts:
@@ -181,19 +186,24 @@ def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: da
     for name, (status, message, since, last_ok) in sorted(accounts.items()):
         good = f", last good pass {when(last_ok, tz)}" if last_ok and status != "ok" else ""
         moment = f"last pass {when(last_ok, tz)}" if status == "ok" and last_ok else f"since {when(since, tz)}"
-        lines.append(f"  {_safe(name, 60)}: {status}, {moment}{good}" + (f": {_safe(message, 400)}" if message else ""))
+        lines.append(f"  {safe(name, 60)}: {status}, {moment}{good}" + (f": {safe(message, 400)}" if message else ""))
     lines += _pipeline(records, names, tz, now)
     upcoming = [r for r in records if r.state in (RecordState.PLANNED, RecordState.PENDING)]
     lines += ["", f"Upcoming follow-ups ({len(upcoming)}):"]
     for r in upcoming:
         state = "due now" if r.due <= now else "planned"
         lines.append(_row(when(r.due, tz), f"{LABELS[r.kind]:<19}", f"{state:<8}",
-                          _safe(r.recipient or "", 80), process(r)))
+                          safe(r.recipient or "", 80), process(r)))
+    if unreadable:
+        lines += ["", f"Could not be read ({len(unreadable)}); everything else was:"]
+        lines += [f"  {safe(line, 300)}" for line in unreadable[:SHOWN_UNREADABLE]]
+        if len(unreadable) > SHOWN_UNREADABLE:
+            lines.append(f"  and {len(unreadable) - SHOWN_UNREADABLE} more (followup plan lists them all)")
     if maybe:
         lines += ["", f"Maybe interviews, nothing done for them ({len(maybe)}):"]
         for m in maybe:
             start = datetime.fromisoformat(m["start"])
-            lines.append(f"  {when(start, tz)}  {_safe(m['title'], 60)}: {_safe(m['reason'], 300)}")
+            lines.append(f"  {when(start, tz)}  {safe(m['title'], 60)}: {safe(m['reason'], 300)}")
     decided = [(kind, target) for kind, targets in sorted((verdicts or {}).items()) for target in sorted(targets)]
     if decided:
         lines += ["", "Your decisions (take one back with --undo):"]
@@ -203,9 +213,9 @@ def status_text(records: Iterable[Record], accounts: dict, tz: ZoneInfo, now: da
     past = [r for r in records if r.state not in (RecordState.PLANNED, RecordState.PENDING)]
     lines += ["", f"Done and closed ({len(past)}):"]
     for r in past[-50:]:
-        reason = f"({_safe(r.reason, 200)})" if r.reason else ""
+        reason = f"({safe(r.reason, 200)})" if r.reason else ""
         lines.append(_row(when(r.due, tz), f"{LABELS[r.kind]:<19}", f"{r.state:<9}",
-                          _safe(r.recipient or "", 80), process(r), reason))
+                          safe(r.recipient or "", 80), process(r), reason))
     return "\n".join(lines)
 
 

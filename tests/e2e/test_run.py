@@ -567,3 +567,25 @@ def test_after_state_loss_a_moved_call_is_taken_back_as_the_users(world):
     acme(world, start=START + timedelta(days=1))  # then the interview is rescheduled
     assert world.once(START + timedelta(days=1, hours=3)) == 0
     assert call.read_bytes() == moved
+
+
+def test_what_cannot_be_read_is_named_in_status_and_logged_once(world, capsys, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING, "followup")
+    acme(world)
+    (world.cal / "broken.ics").write_bytes(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:broken@x\r\n"
+                                          b"SUMMARY:Interview\r\nDTSTART:not a date\r\nEND:VEVENT\r\n"
+                                          b"END:VCALENDAR\r\n")
+    world.once(START + timedelta(hours=2, minutes=5))
+    world.once(START + timedelta(hours=2, minutes=10))
+    out = capsys.readouterr().out
+    assert "1 unreadable items\n  could not read " in out and "broken.ics" in out  # run --once names it
+    assert sum("could not read" in r.getMessage() for r in caplog.records) == 1  # the log says it once
+    world.run("status")  # the second pass did not read the unchanged file again: still listed
+    status = capsys.readouterr().out
+    assert "Could not be read (1)" in status and "broken.ics" in status
+    (world.cal / "broken.ics").unlink()  # gone: its UID is removed, and so is its entry
+    world.once(START + timedelta(hours=2, minutes=15))
+    world.run("status")
+    assert "Could not be read" not in capsys.readouterr().out
