@@ -135,12 +135,17 @@ class Notifier:
         links = message.links if self.listen else ()
         buttons = [Button(title=label, on_pressed=lambda url=url: self.open(url)) for label, url in links]
         dispatched = asyncio.Event()
-        await self._desktop.send(
-            title=message.title, message=message.text, buttons=buttons,
-            on_clicked=(lambda url=links[0][1]: self.open(url)) if len(links) == 1 else None,
-            on_dispatched=dispatched.set)
-        if not dispatched.is_set():
-            raise RuntimeError("no notification service answered")
+        try:
+            await self._desktop.send(
+                title=message.title, message=message.text, buttons=buttons,
+                on_clicked=(lambda url=links[0][1]: self.open(url)) if len(links) == 1 else None,
+                on_dispatched=dispatched.set)
+            if not dispatched.is_set():
+                raise RuntimeError("no notification service answered")
+        except BaseException:
+            # the bus may be gone (a new login session): the next one connects anew
+            self._desktop = None
+            raise
 
     def open(self, url: str) -> None:
         """Open ``url`` on the desktop (from a button press; never raises)."""

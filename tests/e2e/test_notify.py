@@ -329,3 +329,24 @@ def test_with_notifications_off_no_reminder_wakes_the_daemon(world):
     finally:
         engine.close()
     assert report.plan.next_wake != due.replace(hour=8, minute=0)
+
+
+def test_a_new_session_bus_is_reached_by_the_next_notification(notifier, monkeypatch):
+    # the service keeps running across a logout: the bus it knew is gone
+    if shutil.which("dbus-daemon") is None:
+        require_or_skip("dbus-daemon", "apt-get install dbus-daemon")
+    listening = notifier()
+    buses = []
+    for _ in range(2):
+        daemon = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address"],
+                                  stdout=subprocess.PIPE, text=True)
+        address = daemon.stdout.readline().strip()
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        server = _Server(address)
+        buses.append((daemon, server))
+        assert listening.tell(notify.Message(f"to bus {len(buses)}", "x"))
+        assert [title for _, title, _ in server.shown] == [f"to bus {len(buses)}"]
+        daemon.terminate()
+        daemon.wait(10)
+        if len(buses) == 1:
+            assert not listening.tell(notify.Message("into the void", "x"))
