@@ -252,7 +252,9 @@ def test_a_call_the_user_deleted_is_not_reminded_of(world, session_bus):
     assert not [t for _, t, _ in server.shown if t.startswith("Follow-up call today")]
 
 
-def test_the_next_reminder_wakes_the_daemon(world):
+def _wake_the_day_before_the_call(world):
+    """When the daemon, a day before the follow-up call, plans to wake next;
+    and the 08:00 of the call's day."""
     from daemon.app.config import load
     from daemon.app.engine import Engine
 
@@ -264,7 +266,12 @@ def test_the_next_reminder_wakes_the_daemon(world):
         report = engine.run_pass(due - timedelta(days=1), apply=True)
     finally:
         engine.close()
-    assert report.plan.next_wake == due.replace(hour=8, minute=0)
+    return report.plan.next_wake, due.replace(hour=8, minute=0)
+
+
+def test_the_next_reminder_wakes_the_daemon(world):
+    wake, morning = _wake_the_day_before_the_call(world)
+    assert wake == morning
 
 
 def test_a_call_the_user_moved_is_reminded_of_on_its_new_day(world, session_bus):
@@ -316,19 +323,10 @@ def test_a_draft_written_to_outlook_gets_a_button_that_opens_it(world, session_b
 
 
 def test_with_notifications_off_no_reminder_wakes_the_daemon(world):
-    from daemon.app.config import load
-    from daemon.app.engine import Engine
-
     world.config.write_text(world.config.read_text() + "\n[notifications]\nenabled = false\n")
-    acme(world)
-    assert world.once(START + timedelta(hours=2, minutes=5)) == 0
-    due = _call_due(world).astimezone(START.tzinfo)
-    engine = Engine(load(world.config))
-    try:
-        report = engine.run_pass(due - timedelta(days=1), apply=True)
-    finally:
-        engine.close()
-    assert report.plan.next_wake != due.replace(hour=8, minute=0)
+    wake, morning = _wake_the_day_before_the_call(world)
+    assert wake != morning
+
 
 
 def test_a_new_session_bus_is_reached_by_the_next_notification(notifier, monkeypatch):
