@@ -8,6 +8,7 @@ pass one and fail the other.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +33,7 @@ def whole_number(low: int, high: int | None = None) -> Check:
                 and (high is None or value <= high)):
             return None
         return (f"must be a whole number from {low} to {high}" if high is not None
-                else f"must be a whole number, at least {low}") + f", got {value!r}"
+                else f"must be a whole number, at least {low}") + f", got {show(value)}"
     return check
 
 
@@ -52,7 +53,7 @@ def pattern(regex: str, what: str) -> Check:
     def check(value: Any) -> str | None:
         if isinstance(value, str) and compiled.fullmatch(value):
             return None
-        return f"must be {what}, not {value!r}"
+        return f"must be {what}, not {show(value)}"
     return check
 
 
@@ -66,10 +67,10 @@ def web_address(bare_host: bool = False, secrets_hint: str = "") -> Check:
         if "://" not in value:
             if bare_host and "/" not in value:
                 return None
-            return f"must start with https://, got {value!r}"
+            return f"must start with https://, got {show(value)}"
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            return f"must start with https:// (or http://), got {value!r}"
+            return f"must start with https:// (or http://), got {show(value)}"
         if parts.password is not None:
             return f"must not contain the password{'; ' + secrets_hint if secrets_hint else ''}"
         return None
@@ -88,3 +89,20 @@ def problems(table: dict[str, Any], config: dict[str, Any]) -> list[tuple[str, s
             if why:
                 found.append((key, why))
     return found
+
+
+def show(value: Any) -> str:
+    """A value as it would look in TOML, for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        shown = json.dumps(value, ensure_ascii=False)
+        return shown if len(shown) <= 60 else shown[:56] + '..."'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        inner = ", ".join(show(v) for v in value[:4])
+        return f"[{inner}{', ...' if len(value) > 4 else ''}]"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

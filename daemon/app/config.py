@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 import os
 import re
 import sys
@@ -29,6 +28,7 @@ from daemon.connector import Option
 from daemon.errors import ConfigError
 from daemon.files import read_regular
 from daemon.kinds import Kind
+from daemon.options import show as _show
 from daemon.settings import (
     AccountConfig,
     Detection,
@@ -120,23 +120,6 @@ class _Invalid(ValueError):
 
 
 Convert = Callable[[Any], Any]
-
-
-def _show(value: Any) -> str:
-    """A value as it would look in TOML, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        shown = json.dumps(value, ensure_ascii=False)
-        return shown if len(shown) <= 60 else shown[:56] + '..."'
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        inner = ", ".join(_show(v) for v in value[:4])
-        return f"[{inner}{', ...' if len(value) > 4 else ''}]"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 def _string(value: Any) -> str:
