@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from daemon import registry
 from daemon.app.executor import CHANGED_BY_USER, DELETED_BY_USER, Applied, Executor
 from daemon.app.notify import Message, Notifier, Written, summary
-from daemon.app.report import LABELS
+from daemon.app.report import LABELS, safe
 from daemon.connector import Calendar, Context, Mailbox
 from daemon.drafts.compose import Composer
 from daemon.errors import AuthError, ConfigError, ConnectorError, SyncTokenExpired, TransientError
@@ -398,11 +398,13 @@ class Engine:
         records = self.state.records()
         calls, _ = calls_today(records.values(), report.now, self.tz, told)
         for call in calls:
-            rec = self._as_in_calendar(call, report)
-            if rec is None or not due_now(rec.due, report.now, self.tz):
+            found = self._as_in_calendar(call, report)
+            if found is None or not due_now(found[0].due, report.now, self.tz):
                 continue  # deleted, moved to another day, or not to be looked at now
+            rec, title = found
             self.notifier.tell(Message(f"Follow-up call today at {rec.due.astimezone(self.tz):%H:%M}",
-                                       f"{_who(rec, names)}: your notes are in the calendar event"))
+                                       f"{safe(title or _who(rec, names), 120)}\n"
+                                       "What to say is in the calendar event."))
             told |= {rec.key}
             records[rec.key] = rec
         # only calls still to come are remembered, so the list stays short
@@ -413,9 +415,10 @@ class Engine:
         if next_at is not None:
             report.plan.next_wake = min(filter(None, (report.plan.next_wake, next_at)))
 
-    def _as_in_calendar(self, rec: Record, report: PassReport) -> Record | None:
+    def _as_in_calendar(self, rec: Record, report: PassReport) -> tuple[Record, str] | None:
         """The call's record as its event now stands (the user may have moved
-        or deleted it since it was written); None when it cannot be told."""
+        or deleted it since it was written), with the event's title; None
+        when it is gone or cannot be told."""
         cal = self.calendars.get(rec.target)
         if cal is None or rec.target in report.account_errors:
             return None
@@ -431,7 +434,7 @@ class Engine:
         if item.start is not None and item.start != rec.due:
             rec = replace(rec, due=item.start, user_changed=True, reason=CHANGED_BY_USER)
             self.state.put(rec, report.now)
-        return rec
+        return rec, item.title
 
     def _remember_processes(self, report: PassReport) -> dict[str, str]:
         """The company and position of each hiring process as the invitation

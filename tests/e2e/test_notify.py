@@ -235,8 +235,11 @@ def test_the_morning_of_a_call_brings_one_reminder(world, session_bus):
     for moment in (day_before, morning, morning + timedelta(minutes=30), due + timedelta(minutes=5)):
         assert world.once(moment) == 0
     reminders = [(title, body) for _, title, body in server.shown if title.startswith("Follow-up call today")]
+    (title,) = [p.read_text().partition("SUMMARY:")[2].partition("\n")[0].strip().replace("\\,", ",")
+                for p in world.own_events() if "call" in p.read_text().lower()]
     assert reminders == [(f"Follow-up call today at {due:%H:%M}",
-                          "Acme Corp / Backend Engineer: your notes are in the calendar event")]
+                          f"{title}\nWhat to say is in the calendar event.")]
+    assert "Jane Doe" in title or "jane" in title.lower()
 
 
 def test_a_call_the_user_deleted_is_not_reminded_of(world, session_bus):
