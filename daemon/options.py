@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 Check = Callable[[Any], "str | None"]
 
@@ -68,6 +67,8 @@ def web_address(bare_host: bool = False, secrets_hint: str = "") -> Check:
             if bare_host and "/" not in value:
                 return None
             return f"must start with https://, got {show(value)}"
+        from urllib.parse import urlsplit  # here: loading the config needs it only for this
+
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return f"must start with https:// (or http://), got {show(value)}"
