@@ -10,7 +10,9 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -134,3 +136,35 @@ class HttpServerProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
+
+
+class CalDAVServerProcess(HttpServerProcess):
+    """A CalDAV server process: ``passwords`` by user, and where each user's
+    calendars live (``calendar_home``)."""
+
+    passwords: dict[str, str]
+
+    def calendar_home(self, user: str) -> str:
+        """The path under which ``user``'s calendars are made."""
+        raise NotImplementedError
+
+    def client(self, user: str, url: str | None = None):
+        """A ``caldav`` client logged in as ``user``: another program than
+        the connector under test (a phone, the organizer's server)."""
+        import caldav
+
+        return caldav.DAVClient(url=url or self.url, username=user,
+                                password=self.passwords[user], rate_limit_handle=False)
+
+    def make_calendar(self, user: str, name: str) -> str:
+        """MKCALENDAR a new, empty calendar of ``user`` named ``name``;
+        returns its URL."""
+        url = urljoin(self.url, f"{self.calendar_home(user)}{uuid.uuid4().hex[:12]}/")
+        body = ('<?xml version="1.0" encoding="utf-8"?>'
+                '<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+                f"<D:set><D:prop><D:displayname>{name}</D:displayname></D:prop></D:set>"
+                "</C:mkcalendar>")
+        with self.client(user) as client:
+            status = client.request(url, "MKCALENDAR", body).status
+        assert status == 201, f"MKCALENDAR {url}: HTTP {status}"
+        return url

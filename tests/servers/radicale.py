@@ -20,13 +20,11 @@ import secrets
 import socket
 import sys
 import threading
-import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urljoin
 
-from .common import HttpServerProcess, free_port
+from .common import CalDAVServerProcess, free_port
 
 ORGANIZER = "organizer"
 START_TIMEOUT = 20.0
@@ -54,7 +52,7 @@ permissions: rw
 """
 
 
-class Radicale(HttpServerProcess):
+class Radicale(CalDAVServerProcess):
     """One Radicale process on 127.0.0.1 with throw-away storage."""
 
     name = "Radicale"
@@ -128,26 +126,8 @@ mask_passwords = True
         name = f"user{next(self._users)}"
         return name, self.add_user(name)
 
-    def client(self, user: str, url: str | None = None):
-        """A ``caldav`` client logged in as ``user``: another program than
-        the connector under test (a phone, the organizer's server)."""
-        import caldav
-
-        return caldav.DAVClient(url=url or self.url, username=user,
-                                password=self.passwords[user], rate_limit_handle=False)
-
-    def make_calendar(self, user: str, name: str) -> str:
-        """MKCALENDAR a new, empty calendar of ``user`` named ``name``;
-        returns its URL."""
-        url = urljoin(self.url, f"/{user}/{uuid.uuid4().hex[:12]}/")
-        body = ('<?xml version="1.0" encoding="utf-8"?>'
-                '<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
-                f"<D:set><D:prop><D:displayname>{name}</D:displayname></D:prop></D:set>"
-                "</C:mkcalendar>")
-        with self.client(user) as client:
-            status = client.request(url, "MKCALENDAR", body).status
-        assert status == 201, f"MKCALENDAR {url}: HTTP {status}"
-        return url
+    def calendar_home(self, user: str) -> str:
+        return f"/{user}/"
 
 
 # -- a proxy that counts ----------------------------------------------------------
